@@ -1,0 +1,51 @@
+/**
+ * npm run eval -- --model DIR --split FER2013Valid --occlusion lower --json OUT [--png OUT]
+ * Accuracy, per-class recall and the confusion matrix of a model on one FER+ split.
+ */
+import { Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { LABEL_MODES, type LabelMode } from '../../src/core/labels.js';
+import { parseOcclusion } from '../../src/core/occlusion.js';
+import { selectBackend } from '../backend/select.js';
+import { resolveDataDir, SPLITS, type SplitName } from '../data/ferplus.js';
+import { evaluateModelDir } from '../eval/evaluate-model.js';
+import { confusionText, percent, perClassTable } from '../eval/format.js';
+import { resolveModelDir } from './model-path.js';
+import { runCli } from './run-cli.js';
+
+const program = new Command()
+  .name('eval')
+  .requiredOption('--model <dir>', 'model folder (model.json) or run folder (uses its best model)')
+  .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA or ../shared/datasets/ferplus)')
+  .option('--split <name>', SPLITS.join(' | '), 'FER2013Valid')
+  .option('--occlusion <mode>', 'none | lower | upper', 'lower')
+  .option('--label-mode <mode>', LABEL_MODES.join(' | '), 'majority')
+  .option('--json <file>', 'write {accuracy, n, split, occlusion, perClass, confusion} here')
+  .option('--png <file>', 'write a picture of the confusion matrix here')
+  .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto');
+
+runCli(async () => {
+  program.parse();
+  const o = program.opts();
+  if (!(SPLITS as readonly string[]).includes(o.split)) throw new Error(`unknown split "${o.split}": expected one of ${SPLITS.join(', ')}`);
+  if (!(LABEL_MODES as readonly string[]).includes(o.labelMode)) throw new Error(`unknown label mode "${o.labelMode}"`);
+  const occlusion = parseOcclusion(o.occlusion);
+  const modelDir = resolveModelDir(o.model);
+  const backend = await selectBackend(o.backend);
+  const report = await evaluateModelDir(modelDir, resolveDataDir(o.data), o.split as SplitName, occlusion, o.labelMode as LabelMode);
+  console.log(`model ${modelDir} on ${report.split} (${report.n} images, ${occlusion} occlusion, ${report.labelMode} labels, backend ${backend.name})`);
+  console.log(`accuracy: ${percent(report.accuracy)}`);
+  console.log(perClassTable(report));
+  console.log(confusionText(report));
+  if (o.json) {
+    mkdirSync(dirname(o.json), { recursive: true });
+    writeFileSync(o.json, JSON.stringify(report, null, 2));
+    console.log(`wrote ${o.json}`);
+  }
+  if (o.png) {
+    const { writeConfusionPng } = await import('../report/charts.js');
+    writeConfusionPng(report, o.png, `${report.split}, ${occlusion} occlusion: ${percent(report.accuracy)}`);
+    console.log(`wrote ${o.png}`);
+  }
+});

@@ -1,0 +1,75 @@
+/**
+ * npm run train -- --stage teacher --data DIR --out runs/teacher
+ * Trains one stage; --resume continues a killed run from its last checkpoint.
+ */
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { LABEL_MODES, type LabelMode } from '../../src/core/labels.js';
+import { parseOcclusion } from '../../src/core/occlusion.js';
+import { selectBackend } from '../backend/select.js';
+import { resolveDataDir } from '../data/ferplus.js';
+import { defaultConfig, STAGES, type Stage, type TrainConfig } from '../train/config.js';
+import { readConfig, readState } from '../train/run-dir.js';
+import { objectiveFor } from '../train/stages.js';
+import { removeRun, train } from '../train/trainer.js';
+import { runCli } from './run-cli.js';
+
+const program = new Command()
+  .name('train')
+  .description('Train one stage of the halfface pipeline on FER+.')
+  .requiredOption('--stage <stage>', `one of ${STAGES.join(', ')}`)
+  .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA or ../shared/datasets/ferplus)')
+  .option('--out <dir>', 'run folder (default: runs/<stage>)')
+  .option('--teacher <dir>', 'teacher run folder (kd, triplet; and initialisation of the baseline if --init is not given)')
+  .option('--init <dir>', 'initialise from this run or model folder (layers matched by name and shape)')
+  .option('--epochs <n>', 'epochs', Number)
+  .option('--batch-size <n>', 'batch size', Number)
+  .option('--lr <x>', 'peak learning rate (Adam, cosine decay)', Number)
+  .option('--patience <n>', 'early-stopping patience in epochs (0 = off)', Number)
+  .option('--occlusion <mode>', 'what the trained network sees: none | lower | upper')
+  .option('--label-mode <mode>', `${LABEL_MODES.join(' | ')}`)
+  .option('--limit-train <n>', 'use only the first N training images', Number)
+  .option('--limit-valid <n>', 'use only the first N validation images', Number)
+  .option('--seed <n>', 'random seed', Number)
+  .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
+  .option('--threads <n>', 'wasm threads (0 = all cores)', Number)
+  .option('--resume', 'continue the run in --out from its checkpoint (its saved config wins)')
+  .option('--fresh', 'delete --out and start again')
+  .option('--no-progress', 'no live progress bar');
+
+runCli(async () => {
+  program.parse();
+  const o = program.opts();
+  if (!(STAGES as readonly string[]).includes(o.stage)) throw new Error(`unknown stage "${o.stage}": expected one of ${STAGES.join(', ')}`);
+  const stage = o.stage as Stage;
+  const runDir: string = o.out ?? `runs/${stage}`;
+  if (o.fresh) removeRun(runDir);
+  let config: TrainConfig;
+  if (existsSync(`${runDir}/config.json`) && readState(runDir)) {
+    if (!o.resume) throw new Error(`${runDir} already holds a run: pass --resume to continue it, or --fresh to start again`);
+    config = readConfig(runDir);
+    if (o.epochs) config.epochs = o.epochs; // the one thing a resume may change: train longer
+  } else {
+    config = defaultConfig(stage, resolveDataDir(o.data));
+    if (o.epochs) config.epochs = o.epochs;
+    if (o.batchSize) config.batchSize = o.batchSize;
+    if (o.lr) config.learningRate = o.lr;
+    if (o.patience !== undefined) config.patience = o.patience;
+    if (o.occlusion) config.occlusion = parseOcclusion(o.occlusion);
+    if (o.labelMode) {
+      if (!(LABEL_MODES as readonly string[]).includes(o.labelMode)) throw new Error(`unknown label mode "${o.labelMode}"`);
+      config.labelMode = o.labelMode as LabelMode;
+    }
+    if (o.limitTrain) config.limitTrain = o.limitTrain;
+    if (o.limitValid) config.limitValid = o.limitValid;
+    if (o.seed !== undefined) config.seed = o.seed;
+    if (o.teacher) config.teacher = o.teacher;
+    if (o.init) config.initFrom = o.init;
+    if (o.threads !== undefined) config.threads = o.threads;
+    config.backend = o.backend;
+  }
+  const backend = await selectBackend(config.backend, config.threads);
+  console.log(`backend: ${backend.name} — ${backend.detail}`);
+  console.log(`run: ${runDir} (stage ${config.stage}, ${config.architecture}, sees ${config.occlusion} occlusion, ${config.epochs} epochs)`);
+  await train(config, runDir, objectiveFor(config.stage), { progress: o.progress });
+});

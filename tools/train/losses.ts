@@ -1,0 +1,79 @@
+/**
+ * The training objectives. Each takes logits/embeddings as tensors and returns a scalar.
+ * Hyperparameters the paper does not give are chosen here and recorded in every run's config.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Cross-entropy against a target distribution (one-hot in majority mode, soft in probability mode). */
+export function crossEntropy(targets: tf.Tensor2D, logits: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), -1))) as tf.Scalar);
+}
+
+/**
+ * Hinton et al. knowledge distillation: (1 - alpha) * CE(targets, student) +
+ * alpha * T^2 * KL(softmax(teacher / T) || softmax(student / T)).
+ */
+export function distillationLoss(targets: tf.Tensor2D, studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: number, alpha: number): tf.Scalar {
+  return tf.tidy(() => {
+    const hard = crossEntropy(targets, studentLogits);
+    const teacherSoft = tf.softmax(tf.div(teacherLogits, temperature));
+    const kl = tf.mean(tf.sum(tf.mul(teacherSoft, tf.sub(tf.log(tf.add(teacherSoft, 1e-12)), tf.logSoftmax(tf.div(studentLogits, temperature)))), -1));
+    return tf.add(tf.mul(hard, 1 - alpha), tf.mul(kl, alpha * temperature * temperature)) as tf.Scalar;
+  });
+}
+
+/** Rows scaled to unit L2 norm. */
+export function l2Normalise(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.div(x, tf.add(tf.norm(x, 'euclidean', -1, true), 1e-12)) as tf.Tensor2D);
+}
+
+/** Squared Euclidean distance between every row of a and every row of b: [a.rows, b.rows]. */
+export function pairwiseSquaredDistances(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const aa = tf.sum(tf.square(a), -1, true);
+    const bb = tf.transpose(tf.sum(tf.square(b), -1, true));
+    return tf.relu(tf.add(tf.sub(aa, tf.mul(2, tf.matMul(a, b, false, true))), bb)) as tf.Tensor2D;
+  });
+}
+
+/**
+ * The mining rule, on host arrays so that it is testable on its own: for anchor i, the positive is
+ * the FARTHEST teacher embedding of the same class (hardest positive) and the negative is the
+ * CLOSEST student embedding of another class (hardest negative), "batch-hard" mining
+ * (Hermans et al. 2017). Anchors with no positive or no negative in the batch get -1.
+ */
+export function mineBatchHard(anchorToTeacher: Float32Array, anchorToStudent: Float32Array, labels: Int32Array): { positive: Int32Array; negative: Int32Array } {
+  const n = labels.length;
+  const positive = new Int32Array(n).fill(-1);
+  const negative = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    let far = -Infinity;
+    let near = Infinity;
+    for (let j = 0; j < n; j++) {
+      if (labels[j] === labels[i]) {
+        const d = anchorToTeacher[i * n + j];
+        if (d > far) { far = d; positive[i] = j; }
+      } else {
+        const d = anchorToStudent[i * n + j];
+        if (d < near) { near = d; negative[i] = j; }
+      }
+    }
+  }
+  return { positive, negative };
+}
+
+/**
+ * Triplet loss, mean over valid anchors of max(0, d(a, p) - d(a, n) + margin) with squared
+ * distances of L2-normalised embeddings. anchor/negative: student embeddings of occluded faces;
+ * positive: teacher embeddings of whole faces (the paper's triplet distillation).
+ */
+export function tripletLoss(anchor: tf.Tensor2D, positive: tf.Tensor2D, negative: tf.Tensor2D, margin: number, valid?: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const a = l2Normalise(anchor);
+    const dPos = tf.sum(tf.square(tf.sub(a, l2Normalise(positive))), -1);
+    const dNeg = tf.sum(tf.square(tf.sub(a, l2Normalise(negative))), -1);
+    const hinge = tf.relu(tf.add(tf.sub(dPos, dNeg), margin));
+    if (!valid) return tf.mean(hinge) as tf.Scalar;
+    return tf.div(tf.sum(tf.mul(hinge, valid)), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+  });
+}

@@ -1,0 +1,78 @@
+/** The files of one run folder: config, metrics log, checkpoint, best model. */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TrainConfig } from './config.js';
+
+export interface TrainState {
+  /** Epoch in progress (0-based) and the next batch of it to train. */
+  epoch: number;
+  batch: number;
+  step: number;
+  bestAccuracy: number;
+  bestEpoch: number;
+  epochsWithoutImprovement: number;
+  trainSeconds: number;
+  finished: boolean;
+}
+
+export const INITIAL_STATE: TrainState = {
+  epoch: 0, batch: 0, step: 0, bestAccuracy: -1, bestEpoch: -1, epochsWithoutImprovement: 0, trainSeconds: 0, finished: false,
+};
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  validAccuracy: number;
+  validLoss: number;
+  learningRate: number;
+  imagesPerSecond: number;
+  seconds: number;
+  best: boolean;
+  time: string;
+}
+
+export const runPaths = (dir: string) => ({
+  config: join(dir, 'config.json'),
+  metrics: join(dir, 'metrics.jsonl'),
+  checkpoint: join(dir, 'checkpoint'),
+  state: join(dir, 'checkpoint', 'state.json'),
+  best: join(dir, 'best'),
+  log: join(dir, 'train.log'),
+});
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify(value, null, 2));
+  renameSync(`${path}.tmp`, path);
+}
+
+export function writeConfig(dir: string, config: TrainConfig): void {
+  mkdirSync(dir, { recursive: true });
+  writeJsonAtomic(runPaths(dir).config, config);
+}
+
+export function readConfig(dir: string): TrainConfig {
+  const p = runPaths(dir).config;
+  if (!existsSync(p)) throw new Error(`${dir} is not a run folder: ${p} is missing`);
+  return JSON.parse(readFileSync(p, 'utf8')) as TrainConfig;
+}
+
+export function readState(dir: string): TrainState | null {
+  const p = runPaths(dir).state;
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as TrainState) : null;
+}
+
+export function writeState(dir: string, state: TrainState): void {
+  mkdirSync(runPaths(dir).checkpoint, { recursive: true });
+  writeJsonAtomic(runPaths(dir).state, state);
+}
+
+export function appendEpoch(dir: string, record: EpochRecord): void {
+  appendFileSync(runPaths(dir).metrics, `${JSON.stringify(record)}\n`);
+}
+
+export function readEpochs(dir: string): EpochRecord[] {
+  const p = runPaths(dir).metrics;
+  if (!existsSync(p)) return [];
+  return readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as EpochRecord);
+}

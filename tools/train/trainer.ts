@@ -1,0 +1,239 @@
+/**
+ * One training run, top to bottom: load data, build or restore the model, train epoch by epoch
+ * with checkpoints, validate on FER2013Valid, keep the best model. Stages differ only in their
+ * objective (see objectiveFor).
+ */
+import * as tf from '@tensorflow/tfjs';
+import cliProgress from 'cli-progress';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { NUM_CLASSES } from '../../src/core/labels.js';
+import { facesTensor, makeBatch, predictSplit, type HostBatch } from '../data/batches.js';
+import { describeSplit, loadSplit, type LabelledSplit } from '../data/ferplus.js';
+import { seededRandom, shuffledIndices } from '../data/random.js';
+import { computeMetrics, predictedLabels } from '../eval/metrics.js';
+import { buildModel } from '../model/architectures.js';
+import { fileSaveHandler, loadModelFromDir, loadOptimizerState, saveOptimizerState } from '../model/file-io.js';
+import { learningRateAt, type TrainConfig } from './config.js';
+import { crossEntropy } from './losses.js';
+import { appendEpoch, INITIAL_STATE, readState, runPaths, writeConfig, writeState, type TrainState } from './run-dir.js';
+
+export interface TrainOptions {
+  log?: (message: string) => void;
+  /** Show a live progress bar (default: when stderr is a terminal). */
+  progress?: boolean;
+  /** Stop after this many batches in this call (tests use it to simulate a killed run). */
+  maxBatches?: number;
+}
+
+export interface TrainResult { state: TrainState; runDir: string }
+
+/** What a stage adds on top of the plain classifier: a loss built from the batch. */
+export interface Objective {
+  loss: (model: tf.LayersModel, batch: HostBatch, x: tf.Tensor4D, targets: tf.Tensor2D) => tf.Scalar;
+  dispose: () => void;
+}
+
+export type ObjectiveFactory = (config: TrainConfig) => Promise<Objective>;
+
+export const classificationObjective: ObjectiveFactory = async () => ({
+  loss: (model, _batch, x, targets) => {
+    const [, logits] = model.apply(x, { training: true }) as tf.Tensor[];
+    return crossEntropy(targets, logits as tf.Tensor2D);
+  },
+  dispose: () => {},
+});
+
+/** Copies weights by layer name from a trained model where the shapes match. */
+export async function initialiseFrom(model: tf.LayersModel, source: string, log: (m: string) => void): Promise<void> {
+  const dir = existsSync(join(source, 'best', 'model.json')) ? join(source, 'best') : source;
+  const from = await loadModelFromDir(dir);
+  let copied = 0;
+  for (const layer of model.layers) {
+    const other = from.layers.find((l) => l.name === layer.name);
+    if (!other) continue;
+    const a = layer.getWeights();
+    const b = other.getWeights();
+    if (a.length && a.length === b.length && a.every((w, i) => w.shape.join() === b[i].shape.join())) {
+      layer.setWeights(b);
+      copied++;
+    }
+  }
+  from.dispose();
+  log(`initialised ${copied} layers from ${dir}`);
+}
+
+function loadData(config: TrainConfig, log: (m: string) => void): { train: LabelledSplit; valid: LabelledSplit } {
+  const limit = (s: LabelledSplit, n: number): LabelledSplit => n > 0 && n < s.labels.length ? {
+    ...s, names: s.names.slice(0, n), pixels: s.pixels.slice(0, n * 2304), targets: s.targets.slice(0, n * NUM_CLASSES), labels: s.labels.slice(0, n),
+  } : s;
+  const train = limit(loadSplit(config.dataDir, 'FER2013Train', config.labelMode, { log }), config.limitTrain);
+  const valid = limit(loadSplit(config.dataDir, 'FER2013Valid', config.labelMode, { log }), config.limitValid);
+  log(describeSplit(train));
+  log(describeSplit(valid));
+  return { train, valid };
+}
+
+export async function evaluate(model: tf.LayersModel, split: LabelledSplit, config: TrainConfig) {
+  const probs = await predictSplit(model, split, config.occlusion);
+  const metrics = computeMetrics(predictedLabels(probs), split.labels);
+  let loss = 0;
+  for (let i = 0; i < split.labels.length; i++) {
+    for (let c = 0; c < NUM_CLASSES; c++) {
+      const t = split.targets[i * NUM_CLASSES + c];
+      if (t > 0) loss -= t * Math.log(Math.max(probs[i * NUM_CLASSES + c], 1e-12));
+    }
+  }
+  return { metrics, loss: loss / Math.max(1, split.labels.length) };
+}
+
+/** Trains (or resumes) the run in runDir. */
+export async function train(config: TrainConfig, runDir: string, objectiveFactory: ObjectiveFactory, options: TrainOptions = {}): Promise<TrainResult> {
+  const log = options.log ?? ((m: string) => console.log(m));
+  const paths = runPaths(runDir);
+  let state = readState(runDir);
+  if (state?.finished) {
+    log(`${runDir} has already finished (best valid accuracy ${(state.bestAccuracy * 100).toFixed(2)}% at epoch ${state.bestEpoch + 1})`);
+    return { state, runDir };
+  }
+  writeConfig(runDir, config);
+  const { train: trainSplit, valid } = loadData(config, log);
+  const n = trainSplit.labels.length;
+  const batchesPerEpoch = Math.floor(n / config.batchSize);
+  if (batchesPerEpoch < 1) throw new Error(`only ${n} training images: fewer than one batch of ${config.batchSize}`);
+
+  const optimizer = tf.train.adam(config.learningRate);
+  let model: tf.LayersModel;
+  if (state) {
+    model = await loadModelFromDir(paths.checkpoint);
+    // Adam's slots are created on the first step; make them, then overwrite with the saved ones.
+    await loadOptimizerState(optimizer, paths.checkpoint).catch((e) => log(`optimizer state not restored (${(e as Error).message}); Adam restarts its moments`));
+    log(`resuming ${runDir} at epoch ${state.epoch + 1}, batch ${state.batch}/${batchesPerEpoch}`);
+  } else {
+    model = buildModel(config.architecture, config.seed);
+    if (config.initFrom) await initialiseFrom(model, config.initFrom, log);
+    state = { ...INITIAL_STATE };
+  }
+  const objective = await objectiveFactory(config);
+  const showBar = options.progress ?? Boolean(process.stderr.isTTY);
+  let batchesThisCall = 0;
+
+  const saveCheckpoint = async () => {
+    await model.save(fileSaveHandler(paths.checkpoint));
+    await saveOptimizerState(optimizer, paths.checkpoint);
+    writeState(runDir, state!);
+  };
+
+  try {
+    for (; state.epoch < config.epochs; state.epoch++) {
+      const order = shuffledIndices(n, config.seed * 100003 + state.epoch);
+      const epochStart = Date.now();
+      const bar = new cliProgress.SingleBar({
+        format: `epoch ${state.epoch + 1}/${config.epochs} [{bar}] {value}/{total} batches | ETA {eta_formatted} | {speed} img/s | loss {loss} | acc {acc}`,
+        noTTYOutput: !showBar, notTTYSchedule: 30000, stream: process.stderr, hideCursor: showBar,
+      }, cliProgress.Presets.shades_classic);
+      bar.start(batchesPerEpoch, state.batch, { speed: '-', loss: '-', acc: '-' });
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let timedImages = 0;
+      let timedMs = 0;
+      for (; state.batch < batchesPerEpoch; state.batch++) {
+        if (options.maxBatches !== undefined && batchesThisCall >= options.maxBatches) {
+          bar.stop();
+          await saveCheckpoint();
+          log(`stopped after ${batchesThisCall} batches (checkpoint saved at epoch ${state.epoch + 1}, batch ${state.batch})`);
+          return { state, runDir };
+        }
+        const t0 = performance.now();
+        // One random stream per batch: a resumed run sees exactly the batches it would have seen.
+        const random = seededRandom(config.seed * 7919 + state.epoch * 1000003 + state.batch);
+        const indices = order.subarray(state.batch * config.batchSize, (state.batch + 1) * config.batchSize);
+        const batch = makeBatch(trainSplit, indices, config.occlusion, config.augment, random);
+        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(config, state.epoch + state.batch / batchesPerEpoch);
+        const x = facesTensor(batch.faces);
+        const targets = tf.tensor2d(batch.targets, [indices.length, NUM_CLASSES]);
+        const lossTensor = optimizer.minimize(() => objective.loss(model, batch, x, targets), true)!;
+        const loss = (await lossTensor.data())[0];
+        lossTensor.dispose();
+        x.dispose();
+        targets.dispose();
+        if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at epoch ${state.epoch + 1}, batch ${state.batch}: lower the learning rate`);
+        lossSum += loss * indices.length;
+        seen += indices.length;
+        timedMs += performance.now() - t0;
+        timedImages += indices.length;
+        state.step++;
+        batchesThisCall++;
+        if (state.batch % 10 === 0) {
+          // Training accuracy on this batch, measured in inference mode only every 10 batches.
+          const probs = tf.tidy(() => (model.predict(facesTensor(batch.faces)) as tf.Tensor[])[0]);
+          const pred = predictedLabels(await probs.data() as Float32Array);
+          probs.dispose();
+          pred.forEach((p, i) => { if (p === batch.labels[i]) correct++; });
+        }
+        bar.update(state.batch + 1, {
+          speed: (timedImages / (timedMs / 1000)).toFixed(1),
+          loss: (lossSum / seen).toFixed(3),
+          acc: correct ? (correct / Math.ceil(seen / config.batchSize / 10) / config.batchSize).toFixed(3) : '-',
+        });
+        if ((state.batch + 1) % config.checkpointEveryBatches === 0 && state.batch + 1 < batchesPerEpoch) {
+          state.batch++;
+          state.trainSeconds += timedMs / 1000;
+          timedMs = 0; timedImages = 0;
+          await saveCheckpoint();
+          state.batch--;
+        }
+      }
+      bar.stop();
+      state.trainSeconds += timedMs / 1000;
+      const { metrics, loss: validLoss } = await evaluate(model, valid, config);
+      const improved = metrics.accuracy > state.bestAccuracy;
+      if (improved) {
+        state.bestAccuracy = metrics.accuracy;
+        state.bestEpoch = state.epoch;
+        state.epochsWithoutImprovement = 0;
+        await model.save(fileSaveHandler(paths.best));
+      } else {
+        state.epochsWithoutImprovement++;
+      }
+      const seconds = (Date.now() - epochStart) / 1000;
+      appendEpoch(runDir, {
+        epoch: state.epoch + 1,
+        trainLoss: seen ? lossSum / seen : NaN,
+        trainAccuracy: seen ? correct / (Math.ceil(seen / config.batchSize / 10) * config.batchSize) : NaN,
+        validAccuracy: metrics.accuracy,
+        validLoss,
+        learningRate: learningRateAt(config, state.epoch + 1),
+        imagesPerSecond: seen / seconds,
+        seconds,
+        best: improved,
+        time: new Date().toISOString(),
+      });
+      log(`epoch ${state.epoch + 1}/${config.epochs}: train loss ${(lossSum / Math.max(1, seen)).toFixed(4)}, valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), valid loss ${validLoss.toFixed(4)}${improved ? ' (best)' : ''}, ${seconds.toFixed(0)} s`);
+      state.batch = 0;
+      const stop = config.patience > 0 && state.epochsWithoutImprovement >= config.patience;
+      if (stop || state.epoch + 1 >= config.epochs) {
+        state.epoch++;
+        state.finished = true;
+        await saveCheckpoint();
+        if (stop) log(`early stop: no improvement for ${config.patience} epochs`);
+        break;
+      }
+      state.epoch++;
+      await saveCheckpoint();
+      state.epoch--;
+    }
+    log(`done: best valid accuracy ${(state.bestAccuracy * 100).toFixed(2)}% at epoch ${state.bestEpoch + 1}; ${(state.trainSeconds / 60).toFixed(1)} min of training steps`);
+    return { state, runDir };
+  } finally {
+    objective.dispose();
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+/** Removes a run folder (for --fresh). */
+export function removeRun(runDir: string): void {
+  rmSync(runDir, { recursive: true, force: true });
+}
