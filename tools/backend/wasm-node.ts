@@ -45,8 +45,20 @@ interface WasmModule {
   tfjs?: Record<string, unknown>;
 }
 
-async function createThreadedBackend(): Promise<tf.KernelBackend> {
-  const module = await threadedModuleFactory()({});
+/**
+ * XNNPACK sizes its thread pool from the core count it is told, halved; tell it twice the
+ * threads we want while the module starts, then put os.cpus back.
+ */
+async function createThreadedBackend(threads: number): Promise<tf.KernelBackend> {
+  const os = require('node:os') as { cpus: () => unknown[] };
+  const realCpus = os.cpus;
+  os.cpus = () => new Array(threads * 2).fill(realCpus()[0]);
+  let module: WasmModule;
+  try {
+    module = await threadedModuleFactory()({});
+  } finally {
+    os.cpus = realCpus;
+  }
   module.tfjs = {
     init: module.cwrap('init', null, []),
     initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
@@ -191,6 +203,7 @@ function installBatchNormGradient(): void {
 }
 
 let installed = false;
+let requestedThreads = 1;
 
 /**
  * Registers the training-capable wasm backend as 'wasm' and makes it current.
@@ -203,9 +216,10 @@ export async function useTrainingWasmBackend(threads = cpus().length): Promise<n
     installTrainingKernels(originalBackpropInput, originalMatMul);
     installBatchNormGradient();
     tf.removeBackend('wasm');
-    tf.registerBackend('wasm', createThreadedBackend, 1);
+    tf.registerBackend('wasm', () => createThreadedBackend(requestedThreads), 1);
     installed = true;
   }
+  requestedThreads = threads;
   setThreadsCount(threads);
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
   await tf.ready();

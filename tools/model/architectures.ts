@@ -23,6 +23,10 @@ export const ARCHITECTURES: Record<ArchitectureName, ArchitectureSpec> = {
   student: { blocks: [16, 32, 64, 128], convsPerBlock: 2, dropout: 0.3 },
 };
 
+/**
+ * Weight initialisation is seeded; dropout is not, on purpose: a seeded tfjs dropout draws the
+ * SAME mask at every step, which silently turns dropout into pruning.
+ */
 export function buildModel(name: ArchitectureName, seed = 1): tf.LayersModel {
   const spec = ARCHITECTURES[name];
   let seedCounter = seed * 1000;
@@ -39,10 +43,10 @@ export function buildModel(name: ArchitectureName, seed = 1): tf.LayersModel {
     x = tf.layers.maxPooling2d({ poolSize: 2, name: `block${b + 1}_pool` }).apply(x) as tf.SymbolicTensor;
   });
   x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: spec.dropout, seed: seedCounter++, name: 'dropout_features' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: spec.dropout, name: 'dropout_features' }).apply(x) as tf.SymbolicTensor;
   const embedding = tf.layers.dense({ units: EMBEDDING_SIZE, kernelInitializer: init(), name: 'embedding' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.reLU({ name: 'embedding_relu' }).apply(embedding) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: spec.dropout, seed: seedCounter++, name: 'dropout_embedding' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: spec.dropout, name: 'dropout_embedding' }).apply(x) as tf.SymbolicTensor;
   const logits = tf.layers.dense({ units: NUM_CLASSES, kernelInitializer: tf.initializers.glorotUniform({ seed: seedCounter++ }), name: 'logits' }).apply(x) as tf.SymbolicTensor;
   const probabilities = tf.layers.softmax({ name: 'probabilities' }).apply(logits) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: [probabilities, logits, embedding], name: `halfface_${name}` });

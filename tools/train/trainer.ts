@@ -130,9 +130,9 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       const epochStart = Date.now();
       const bar = new cliProgress.SingleBar({
         format: `epoch ${state.epoch + 1}/${config.epochs} [{bar}] {value}/{total} batches | ETA {eta_formatted} | {speed} img/s | loss {loss} | acc {acc}`,
-        noTTYOutput: !showBar, notTTYSchedule: 30000, stream: process.stderr, hideCursor: showBar,
+        stream: process.stderr, hideCursor: true,
       }, cliProgress.Presets.shades_classic);
-      bar.start(batchesPerEpoch, state.batch, { speed: '-', loss: '-', acc: '-' });
+      if (showBar) bar.start(batchesPerEpoch, state.batch, { speed: '-', loss: '-', acc: '-' });
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
@@ -140,7 +140,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       let timedMs = 0;
       for (; state.batch < batchesPerEpoch; state.batch++) {
         if (options.maxBatches !== undefined && batchesThisCall >= options.maxBatches) {
-          bar.stop();
+          if (showBar) bar.stop();
           await saveCheckpoint();
           log(`stopped after ${batchesThisCall} batches (checkpoint saved at epoch ${state.epoch + 1}, batch ${state.batch})`);
           return { state, runDir };
@@ -172,11 +172,17 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
           probs.dispose();
           pred.forEach((p, i) => { if (p === batch.labels[i]) correct++; });
         }
-        bar.update(state.batch + 1, {
+        const progress = {
           speed: (timedImages / (timedMs / 1000)).toFixed(1),
           loss: (lossSum / seen).toFixed(3),
           acc: correct ? (correct / Math.ceil(seen / config.batchSize / 10) / config.batchSize).toFixed(3) : '-',
-        });
+        };
+        if (showBar) bar.update(state.batch + 1, progress);
+        else if ((state.batch + 1) % 25 === 0) {
+          // Logs (nohup, CI) get a plain line instead of a redrawn bar.
+          const eta = ((batchesPerEpoch - state.batch - 1) * config.batchSize) / Number(progress.speed);
+          log(`epoch ${state.epoch + 1}/${config.epochs} batch ${state.batch + 1}/${batchesPerEpoch} | ${progress.speed} img/s | loss ${progress.loss} | acc ${progress.acc} | epoch ETA ${(eta / 60).toFixed(1)} min`);
+        }
         if ((state.batch + 1) % config.checkpointEveryBatches === 0 && state.batch + 1 < batchesPerEpoch) {
           state.batch++;
           state.trainSeconds += timedMs / 1000;
@@ -185,7 +191,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
           state.batch--;
         }
       }
-      bar.stop();
+      if (showBar) bar.stop();
       state.trainSeconds += timedMs / 1000;
       const { metrics, loss: validLoss } = await evaluate(model, valid, config);
       const improved = metrics.accuracy > state.bestAccuracy;
