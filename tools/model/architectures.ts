@@ -27,7 +27,7 @@ export const ARCHITECTURES: Record<ArchitectureName, ArchitectureSpec> = {
  * Weight initialisation is seeded; dropout is not, on purpose: a seeded tfjs dropout draws the
  * SAME mask at every step, which silently turns dropout into pruning.
  */
-export function buildModel(name: ArchitectureName, seed = 1): tf.LayersModel {
+export function buildModel(name: ArchitectureName, seed = 1, batchNormMomentum = 0.99): tf.LayersModel {
   const spec = ARCHITECTURES[name];
   let seedCounter = seed * 1000;
   const init = () => tf.initializers.heNormal({ seed: seedCounter++ });
@@ -37,7 +37,7 @@ export function buildModel(name: ArchitectureName, seed = 1): tf.LayersModel {
     for (let c = 0; c < spec.convsPerBlock; c++) {
       const id = `block${b + 1}_conv${c + 1}`;
       x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(), name: id }).apply(x) as tf.SymbolicTensor;
-      x = tf.layers.batchNormalization({ name: `${id}_bn` }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers.batchNormalization({ momentum: batchNormMomentum, name: `${id}_bn` }).apply(x) as tf.SymbolicTensor;
       x = tf.layers.reLU({ name: `${id}_relu` }).apply(x) as tf.SymbolicTensor;
     }
     x = tf.layers.maxPooling2d({ poolSize: 2, name: `block${b + 1}_pool` }).apply(x) as tf.SymbolicTensor;

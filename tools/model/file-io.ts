@@ -89,6 +89,8 @@ export async function saveOptimizerState(optimizer: tf.Optimizer, dir: string): 
   const weights = await optimizer.getWeights();
   const index = weights.map((w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype }));
   const chunks = await Promise.all(weights.map(async (w) => Buffer.from((await w.tensor.data() as Float32Array).buffer)));
+  // getWeights() makes a fresh scalar for the step count ('iter'); the rest are live variables.
+  weights.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
   writeFileSync(join(dir, 'optimizer.bin.tmp'), Buffer.concat(chunks));
   writeFileSync(join(dir, 'optimizer.json.tmp'), JSON.stringify(index));
   renameSync(join(dir, 'optimizer.bin.tmp'), join(dir, 'optimizer.bin'));
@@ -108,4 +110,6 @@ export async function loadOptimizerState(optimizer: tf.Optimizer, dir: string): 
     return { name: w.name, tensor: tf.tensor(values, w.shape, w.dtype) };
   });
   await optimizer.setWeights(weights);
+  // setWeights copies each tensor into a new variable: the loaded tensors are ours to free.
+  weights.forEach((w) => w.tensor.dispose());
 }

@@ -28,6 +28,8 @@ export interface TrainConfig {
   /** Stop when the validation accuracy has not improved for this many epochs (0 = never). */
   patience: number;
   seed: number;
+  /** Momentum of the BatchNorm moving statistics (Keras default 0.99; short runs need less). */
+  batchNormMomentum: number;
   augment: AugmentConfig;
   /** Save a mid-epoch checkpoint every N batches, so a killed run loses little of an epoch. */
   checkpointEveryBatches: number;
@@ -56,6 +58,7 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     finalLearningRateFraction: 0.02,
     patience: 8,
     seed: 1,
+    batchNormMomentum: 0.99,
     augment: DEFAULT_AUGMENT,
     checkpointEveryBatches: 100,
     initFrom: null,

@@ -110,7 +110,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     await loadOptimizerState(optimizer, paths.checkpoint).catch((e) => log(`optimizer state not restored (${(e as Error).message}); Adam restarts its moments`));
     log(`resuming ${runDir} at epoch ${state.epoch + 1}, batch ${state.batch}/${batchesPerEpoch}`);
   } else {
-    model = buildModel(config.architecture, config.seed);
+    model = buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99);
     if (config.initFrom) await initialiseFrom(model, config.initFrom, log);
     state = { ...INITIAL_STATE };
   }
