@@ -1,0 +1,67 @@
+/**
+ * Region of interest from face-api's tiny face detector (@vladmandic/face-api, the maintained
+ * face-api.js fork). Its weights come from the npm package and are served with the app (Vite emits
+ * them as assets), never fetched from a hub. Loaded lazily: apps with a fixed ROI never download it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
+import defaultManifestUrl from '@vladmandic/face-api/model/tiny_face_detector_model-weights_manifest.json?url';
+import defaultWeightsUrl from '@vladmandic/face-api/model/tiny_face_detector_model.bin?url';
+import type { PixelBox } from '../core/preprocess.js';
+import { TrackerError } from './types.js';
+
+/** The detector's input side: 224 is its fastest size and plenty for a face filling a webcam frame. */
+export const DETECTOR_INPUT_SIZE = 224;
+export const DEFAULT_MIN_SCORE = 0.4;
+
+async function fetchOrThrow(url: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new TrackerError('detector-missing', `could not fetch face detector file ${url}: ${(e as Error).message}`);
+  }
+  if (!response.ok) throw new TrackerError('detector-missing', `face detector file ${url} answered HTTP ${response.status}`);
+  return response;
+}
+
+export class FaceBoxDetector {
+  private constructor(private readonly net: faceapi.TinyFaceDetector, private readonly minScore: number) {}
+
+  /**
+   * modelUrl: a folder holding tiny_face_detector_model-weights_manifest.json and its .bin;
+   * default: the copies bundled from node_modules/@vladmandic/face-api/model.
+   */
+  static async load(modelUrl?: string, minScore = DEFAULT_MIN_SCORE): Promise<FaceBoxDetector> {
+    const base = modelUrl ? (modelUrl.endsWith('/') ? modelUrl : `${modelUrl}/`) : null;
+    const manifestUrl = base ? new URL('tiny_face_detector_model-weights_manifest.json', base).href : new URL(defaultManifestUrl, self.location.href).href;
+    const manifest = (await (await fetchOrThrow(manifestUrl)).json()) as tf.io.WeightsManifestConfig;
+    const weightsUrl = base ? new URL(manifest[0].paths[0], base).href : new URL(defaultWeightsUrl, self.location.href).href;
+    const bytes = await (await fetchOrThrow(weightsUrl)).arrayBuffer();
+    const net = new faceapi.TinyFaceDetector();
+    try {
+      // face-api declares its own copy of the tfjs types; the tensors are the same runtime objects.
+      net.loadFromWeightMap(tf.io.decodeWeights(bytes, manifest.flatMap((g) => g.weights)) as unknown as Parameters<typeof net.loadFromWeightMap>[0]);
+    } catch (e) {
+      throw new TrackerError('detector-missing', `face detector weights ${weightsUrl} are unusable: ${(e as Error).message}`);
+    }
+    return new FaceBoxDetector(net, minScore);
+  }
+
+  /** The most confident face in an RGBA image, in its pixels, or null. */
+  async detect(image: ImageData): Promise<PixelBox | null> {
+    const input = tf.browser.fromPixels(image);
+    try {
+      const faces = await this.net.locateFaces(input as unknown as faceapi.TNetInput, new faceapi.TinyFaceDetectorOptions({ inputSize: DETECTOR_INPUT_SIZE, scoreThreshold: this.minScore }));
+      if (faces.length === 0) return null;
+      const best = faces.reduce((a, b) => (b.score > a.score ? b : a));
+      return { x: best.box.x, y: best.box.y, width: best.box.width, height: best.box.height };
+    } finally {
+      input.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.net.dispose();
+  }
+}

@@ -1,0 +1,88 @@
+/** The tracker's public types: plain data, shared by the main thread, the worker and apps. */
+import type { ArkitBlendshape, VrmPreset } from '../core/blendshapes.js';
+import type { Expression } from '../core/labels.js';
+import type { Box, Placement } from '../core/preprocess.js';
+
+export type { ArkitBlendshape, VrmPreset, Expression, Box, Placement };
+
+/**
+ * Where the face is in the frame.
+ * fixed: a camera mounted on the headset; the box is set once (a calibration UI stores it).
+ *   placement 'lower-half' (the default for fixed) says the box shows only mouth and jaw: it is
+ *   put into the visible lower half of the 48x48 face, exactly where training sees that region.
+ *   'face' says the box holds a whole face.
+ * detector: a frontal camera; face-api's tiny face detector finds the face each frame, falling
+ *   back to the last good box, then fallbackBox, when it finds none (e.g. the upper face is covered).
+ * full: the whole frame is the face (already-cropped input, e.g. FER images).
+ */
+export type RoiOptions =
+  | { mode: 'fixed'; box: Box; placement?: Placement }
+  | { mode: 'detector'; detectorModelUrl?: string; fallbackBox?: Box; minScore?: number }
+  | { mode: 'full' };
+
+export interface SmoothingOptions {
+  /** one-euro filter minimum cut-off, Hz */
+  minCutoff?: number;
+  /** one-euro filter speed coefficient */
+  beta?: number;
+  /** label hysteresis margin, probability points */
+  hysteresis?: number;
+}
+
+export type TrackerState = 'ready' | 'context-lost' | 'disposed';
+
+export interface TrackerOptions {
+  /** URL of the tfjs layers model.json (weights next to it). */
+  modelUrl: string;
+  /** default { mode: 'full' } */
+  roi?: RoiOptions;
+  /** default on with DEFAULT_ONE_EURO; false = raw model output (still calibrated if calibrated) */
+  smoothing?: SmoothingOptions | false;
+  /** Run inference in a Web Worker when WebGL works there (default true); else main thread. */
+  worker?: boolean;
+  /** default 'webgl'; 'wasm' needs wasmPaths */
+  backend?: 'webgl' | 'wasm' | 'cpu';
+  /** Folder (URL) holding tfjs-backend-wasm's .wasm files, for backend 'wasm'. */
+  wasmPaths?: string;
+  /** Called whenever `state` changes (e.g. WebGL context lost, then recovered). */
+  onStateChange?: (state: TrackerState) => void;
+}
+
+export interface TrackResult {
+  timestampMs: number;
+  /** smoothed, calibrated */
+  probabilities: Record<Expression, number>;
+  /** straight from the model */
+  raw: Record<Expression, number>;
+  label: Expression;
+  confidence: number;
+  /** 0..1, the shapes the mapping table drives */
+  blendshapes: Partial<Record<ArkitBlendshape, number>>;
+  /** 0..1 */
+  vrm: Record<VrmPreset, number>;
+  /** the region used for this frame, normalised */
+  roi: Box;
+  timings: { preprocessMs: number; inferenceMs: number };
+}
+
+export interface TrackerStats {
+  backend: string;
+  inWorker: boolean;
+  numTensors: number;
+  numBytes: number;
+  /** frames handed to track() that were dropped because inference was busy */
+  droppedFrames: number;
+  trackedFrames: number;
+  contextRecoveries: number;
+}
+
+export type TrackerErrorCode =
+  | 'model-missing' | 'model-corrupt' | 'no-webgl' | 'bad-frame' | 'context-lost' | 'disposed'
+  | 'camera-denied' | 'camera-absent' | 'calibration-failed' | 'detector-missing';
+
+export class TrackerError extends Error {
+  constructor(readonly code: TrackerErrorCode, message: string) {
+    super(message);
+    this.name = 'TrackerError';
+  }
+}

@@ -1,0 +1,45 @@
+/// <reference lib="webworker" />
+/** The tracker's worker: hosts an InferenceEngine off the render loop. */
+import { InferenceEngine } from './engine.js';
+import type { Reply, Request } from './protocol.js';
+import { TrackerError } from './types.js';
+
+let engine: InferenceEngine | null = null;
+
+async function handle(request: Request): Promise<unknown> {
+  switch (request.type) {
+    case 'init':
+      engine = await InferenceEngine.create(request.init);
+      return engine.stats().backend;
+    case 'run': {
+      try {
+        return await engine!.run(request.frame);
+      } finally {
+        if ('close' in request.frame) request.frame.close();
+      }
+    }
+    case 'recover':
+      await engine!.recover();
+      return null;
+    case 'lose-context':
+      return engine!.loseContext();
+    case 'stats':
+      return engine!.stats();
+    case 'dispose':
+      engine?.dispose();
+      engine = null;
+      return null;
+  }
+}
+
+self.onmessage = async (event: MessageEvent<Request>) => {
+  const request = event.data;
+  let reply: Reply;
+  try {
+    if (!engine && request.type !== 'init' && request.type !== 'dispose') throw new TrackerError('disposed', 'the tracker worker holds no engine');
+    reply = { id: request.id, ok: true, value: (await handle(request)) as never };
+  } catch (e) {
+    reply = { id: request.id, ok: false, code: e instanceof TrackerError ? e.code : null, message: e instanceof Error ? e.message : String(e) };
+  }
+  (self as unknown as DedicatedWorkerGlobalScope).postMessage(reply);
+};
