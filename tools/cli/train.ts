@@ -21,6 +21,12 @@ const program = new Command()
   .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA or ../shared/datasets/ferplus)')
   .option('--out <dir>', 'run folder (default: runs/<stage>)')
   .option('--teacher <dir>', 'teacher run folder (kd, triplet; and initialisation of the baseline if --init is not given)')
+  .option('--kd-student <dir>', 'concat: the KD student run (default runs/kd)')
+  .option('--triplet-student <dir>', 'concat: the triplet student run (default runs/triplet)')
+  .option('--temperature <t>', 'kd: softmax temperature', Number)
+  .option('--alpha <a>', 'kd: weight of the distillation term (1 - alpha on the hard labels)', Number)
+  .option('--margin <m>', 'triplet: margin on squared distances of L2-normalised embeddings', Number)
+  .option('--triplet-weight <w>', 'triplet: weight of the triplet term next to cross-entropy', Number)
   .option('--init <dir>', 'initialise from this run or model folder (layers matched by name and shape)')
   .option('--epochs <n>', 'epochs', Number)
   .option('--batch-size <n>', 'batch size', Number)
@@ -63,7 +69,12 @@ runCli(async () => {
     if (o.limitTrain) config.limitTrain = o.limitTrain;
     if (o.limitValid) config.limitValid = o.limitValid;
     if (o.seed !== undefined) config.seed = o.seed;
-    if (o.teacher) config.teacher = o.teacher;
+    config.teacher = o.teacher ?? (stage === 'kd' || stage === 'triplet' ? 'runs/teacher' : null);
+    if (stage === 'concat') config.concat = { kd: o.kdStudent ?? 'runs/kd', triplet: o.tripletStudent ?? 'runs/triplet' };
+    if (o.temperature) config.kd.temperature = o.temperature;
+    if (o.alpha !== undefined) config.kd.alpha = o.alpha;
+    if (o.margin !== undefined) config.triplet.margin = o.margin;
+    if (o.tripletWeight !== undefined) config.triplet.weight = o.tripletWeight;
     if (o.init) config.initFrom = o.init;
     if (o.threads !== undefined) config.threads = o.threads;
     config.backend = o.backend;

@@ -23,33 +23,63 @@ export const ARCHITECTURES: Record<ArchitectureName, ArchitectureSpec> = {
   student: { blocks: [16, 32, 64, 128], convsPerBlock: 2, dropout: 0.3 },
 };
 
-/**
- * Weight initialisation is seeded; dropout is not, on purpose: a seeded tfjs dropout draws the
- * SAME mask at every step, which silently turns dropout into pruning.
- */
-export function buildModel(name: ArchitectureName, seed = 1, batchNormMomentum = 0.99): tf.LayersModel {
+interface BuildOptions { seed: number; batchNormMomentum: number; prefix: string }
+
+/** Conv blocks up to the 256-d "embedding" layer (pre-activation), on an existing input. */
+function backbone(input: tf.SymbolicTensor, name: ArchitectureName, o: BuildOptions): tf.SymbolicTensor {
   const spec = ARCHITECTURES[name];
-  let seedCounter = seed * 1000;
+  let seedCounter = o.seed * 1000;
   const init = () => tf.initializers.heNormal({ seed: seedCounter++ });
-  const input = tf.input({ shape: [FACE_SIZE, FACE_SIZE, 1], name: 'face' });
-  let x: tf.SymbolicTensor = input;
+  let x = input;
   spec.blocks.forEach((filters, b) => {
     for (let c = 0; c < spec.convsPerBlock; c++) {
-      const id = `block${b + 1}_conv${c + 1}`;
+      const id = `${o.prefix}block${b + 1}_conv${c + 1}`;
       x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(), name: id }).apply(x) as tf.SymbolicTensor;
-      x = tf.layers.batchNormalization({ momentum: batchNormMomentum, name: `${id}_bn` }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers.batchNormalization({ momentum: o.batchNormMomentum, name: `${id}_bn` }).apply(x) as tf.SymbolicTensor;
       x = tf.layers.reLU({ name: `${id}_relu` }).apply(x) as tf.SymbolicTensor;
     }
-    x = tf.layers.maxPooling2d({ poolSize: 2, name: `block${b + 1}_pool` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.maxPooling2d({ poolSize: 2, name: `${o.prefix}block${b + 1}_pool` }).apply(x) as tf.SymbolicTensor;
   });
-  x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: spec.dropout, name: 'dropout_features' }).apply(x) as tf.SymbolicTensor;
-  const embedding = tf.layers.dense({ units: EMBEDDING_SIZE, kernelInitializer: init(), name: 'embedding' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.reLU({ name: 'embedding_relu' }).apply(embedding) as tf.SymbolicTensor;
-  x = tf.layers.dropout({ rate: spec.dropout, name: 'dropout_embedding' }).apply(x) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ units: NUM_CLASSES, kernelInitializer: tf.initializers.glorotUniform({ seed: seedCounter++ }), name: 'logits' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten({ name: `${o.prefix}flatten` }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: spec.dropout, name: `${o.prefix}dropout_features` }).apply(x) as tf.SymbolicTensor;
+  return tf.layers.dense({ units: EMBEDDING_SIZE, kernelInitializer: init(), name: `${o.prefix}embedding` }).apply(x) as tf.SymbolicTensor;
+}
+
+/** ReLU, dropout, "logits", "probabilities" on top of an embedding. */
+function head(embedding: tf.SymbolicTensor, dropout: number, seed: number): { logits: tf.SymbolicTensor; probabilities: tf.SymbolicTensor } {
+  let x = tf.layers.reLU({ name: 'embedding_relu' }).apply(embedding) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: dropout, name: 'dropout_embedding' }).apply(x) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({ units: NUM_CLASSES, kernelInitializer: tf.initializers.glorotUniform({ seed }), name: 'logits' }).apply(x) as tf.SymbolicTensor;
   const probabilities = tf.layers.softmax({ name: 'probabilities' }).apply(logits) as tf.SymbolicTensor;
+  return { logits, probabilities };
+}
+
+const faceInput = () => tf.input({ shape: [FACE_SIZE, FACE_SIZE, 1], name: 'face' });
+
+/**
+ * Outputs [probabilities, logits, embedding]. Weight initialisation is seeded; dropout is not, on
+ * purpose: a seeded tfjs dropout draws the SAME mask at every step, which silently prunes units.
+ */
+export function buildModel(name: ArchitectureName, seed = 1, batchNormMomentum = 0.99): tf.LayersModel {
+  const input = faceInput();
+  const embedding = backbone(input, name, { seed, batchNormMomentum, prefix: '' });
+  const { logits, probabilities } = head(embedding, ARCHITECTURES[name].dropout, seed * 1000 + 999);
   return tf.model({ inputs: input, outputs: [probabilities, logits, embedding], name: `halfface_${name}` });
+}
+
+/** Branch prefixes of the concatenated model: the KD student and the triplet student. */
+export const CONCAT_BRANCHES = ['kd_', 'triplet_'] as const;
+
+/**
+ * The paper's concatenation stage as ONE graph: two student backbones side by side on the same
+ * face, their embeddings concatenated (512-d, layer "embedding"), then the usual head.
+ */
+export function buildConcatModel(seed = 1): tf.LayersModel {
+  const input = faceInput();
+  const branches = CONCAT_BRANCHES.map((prefix, i) => backbone(input, 'student', { seed: seed + i, batchNormMomentum: 0.99, prefix }));
+  const embedding = tf.layers.concatenate({ name: 'embedding' }).apply(branches) as tf.SymbolicTensor;
+  const { logits, probabilities } = head(embedding, ARCHITECTURES.student.dropout, seed * 1000 + 999);
+  return tf.model({ inputs: input, outputs: [probabilities, logits, embedding], name: 'halfface_concat' });
 }
 
 /** The single-output graph the browser runs: face in, class probabilities out. */

@@ -37,6 +37,12 @@ export interface TrainConfig {
   initFrom: string | null;
   /** The teacher run used by kd and triplet. */
   teacher: string | null;
+  /** kd: Hinton distillation. T = 4 and alpha = 0.7 are common defaults (the paper's are not public). */
+  kd: { temperature: number; alpha: number };
+  /** triplet: margin on squared distances of L2-normalised embeddings, weight of the triplet term. */
+  triplet: { margin: number; weight: number };
+  /** concat: the two frozen students (run or model folders) whose embeddings are concatenated. */
+  concat: { kd: string | null; triplet: string | null };
   /** XNNPACK threads on the wasm backend (0 = all cores). */
   threads: number;
   backend: string;
@@ -44,6 +50,7 @@ export interface TrainConfig {
 
 export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
   const isTeacher = stage === 'teacher';
+  const isConcat = stage === 'concat';
   return {
     stage,
     architecture: isTeacher ? 'teacher' : 'student',
@@ -52,7 +59,8 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     labelMode: 'majority',
     limitTrain: 0,
     limitValid: 0,
-    epochs: 30,
+    // concat trains only a linear head on frozen features: few epochs.
+    epochs: isConcat ? 5 : 30,
     batchSize: 64,
     learningRate: 1e-3,
     finalLearningRateFraction: 0.02,
@@ -63,6 +71,9 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     checkpointEveryBatches: 100,
     initFrom: null,
     teacher: null,
+    kd: { temperature: 4, alpha: 0.7 },
+    triplet: { margin: 0.2, weight: 1 },
+    concat: { kd: null, triplet: null },
     threads: 0,
     backend: 'auto',
   };

@@ -1,13 +1,96 @@
-/** The objective of each pipeline stage. */
-import type { Stage } from './config.js';
-import { classificationObjective, type ObjectiveFactory } from './trainer.js';
+/**
+ * The objective of each pipeline stage (DESIGN.md section 1):
+ * teacher, baseline: cross-entropy; kd: Hinton distillation from the teacher's view of the whole
+ * face; triplet: cross-entropy + triplet loss against teacher embeddings; concat: a head on the
+ * frozen, concatenated KD and triplet embeddings.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { facesTensor } from '../data/batches.js';
+import { loadModelFromDir } from '../model/file-io.js';
+import type { Stage, TrainConfig } from './config.js';
+import { crossEntropy, distillationLoss, l2Normalise, mineBatchHard, pairwiseSquaredDistances, tripletLoss } from './losses.js';
+import { bestModelDir, classificationObjective, type Objective, type ObjectiveFactory } from './trainer.js';
+
+/** The teacher as trained (outputs [probabilities, logits, embedding]), frozen. */
+export async function loadTeacher(config: TrainConfig): Promise<tf.LayersModel> {
+  if (!config.teacher) throw new Error(`the ${config.stage} stage needs a teacher: --teacher <teacher run folder>`);
+  const teacher = await loadModelFromDir(bestModelDir(config.teacher));
+  if (teacher.outputs.length < 3) {
+    teacher.dispose();
+    throw new Error(`${config.teacher} is an exported browser model; the ${config.stage} stage needs the teacher's run folder (its embedding output)`);
+  }
+  teacher.trainable = false;
+  return teacher;
+}
+
+/** The teacher's outputs on the same augmented faces, unoccluded, in inference mode. */
+const teacherOutputs = (teacher: tf.LayersModel, clean: Float32Array) =>
+  teacher.predict(facesTensor(clean)) as tf.Tensor[];
+
+const kdObjective: ObjectiveFactory = async (config) => {
+  const teacher = await loadTeacher(config);
+  return {
+    loss: (model, batch, x, targets) => {
+      const [, teacherLogits] = teacherOutputs(teacher, batch.clean);
+      const [, logits] = model.apply(x, { training: true }) as tf.Tensor[];
+      return distillationLoss(targets, logits as tf.Tensor2D, teacherLogits as tf.Tensor2D, config.kd.temperature, config.kd.alpha);
+    },
+    dispose: () => teacher.dispose(),
+  };
+};
+
+const tripletObjective: ObjectiveFactory = async (config) => {
+  const teacher = await loadTeacher(config);
+  return {
+    loss: (model, batch, x, targets) => {
+      const [, , teacherEmbedding] = teacherOutputs(teacher, batch.clean);
+      const [, logits, embedding] = model.apply(x, { training: true }) as tf.Tensor2D[];
+      // Mining reads distances on the host; the chosen triplets then enter the graph by index.
+      const anchors = l2Normalise(embedding);
+      const toTeacher = pairwiseSquaredDistances(anchors, l2Normalise(teacherEmbedding as tf.Tensor2D)).dataSync() as Float32Array;
+      const toStudent = pairwiseSquaredDistances(anchors, anchors).dataSync() as Float32Array;
+      const { positive, negative } = mineBatchHard(toTeacher, toStudent, batch.labels);
+      const valid = tf.tensor1d(Array.from(positive, (p, i) => (p >= 0 && negative[i] >= 0 ? 1 : 0)));
+      const pos = tf.gather(teacherEmbedding, Int32Array.from(positive, (p) => Math.max(p, 0)));
+      const neg = tf.gather(embedding, Int32Array.from(negative, (n) => Math.max(n, 0)));
+      const triplet = tripletLoss(embedding, pos as tf.Tensor2D, neg as tf.Tensor2D, config.triplet.margin, valid);
+      return tf.add(crossEntropy(targets, logits), tf.mul(triplet, config.triplet.weight)) as tf.Scalar;
+    },
+    dispose: () => teacher.dispose(),
+  };
+};
+
+/**
+ * The frozen branches run in inference mode (BatchNorm on moving statistics, no dropout); only
+ * the head sees training mode.
+ */
+const concatObjective: ObjectiveFactory = async () => {
+  let features: tf.LayersModel | null = null;
+  return {
+    loss: (model, _batch, x, targets) => {
+      features ??= tf.model({ inputs: model.inputs, outputs: model.getLayer('embedding').output as tf.SymbolicTensor });
+      let h = features.predict(x) as tf.Tensor;
+      for (const name of ['embedding_relu', 'dropout_embedding', 'logits']) {
+        h = model.getLayer(name).apply(h, { training: true }) as tf.Tensor;
+      }
+      return crossEntropy(targets, h as tf.Tensor2D);
+    },
+    dispose: () => {},
+  };
+};
 
 export function objectiveFor(stage: Stage): ObjectiveFactory {
   switch (stage) {
     case 'teacher':
     case 'baseline':
       return classificationObjective;
-    default:
-      throw new Error(`stage "${stage}" is not implemented yet`);
+    case 'kd':
+      return kdObjective;
+    case 'triplet':
+      return tripletObjective;
+    case 'concat':
+      return concatObjective;
   }
 }
+
+export type { Objective };

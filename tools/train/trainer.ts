@@ -12,7 +12,7 @@ import { facesTensor, makeBatch, predictSplit, type HostBatch } from '../data/ba
 import { describeSplit, loadSplit, type LabelledSplit } from '../data/ferplus.js';
 import { seededRandom, shuffledIndices } from '../data/random.js';
 import { computeMetrics, predictedLabels } from '../eval/metrics.js';
-import { buildModel } from '../model/architectures.js';
+import { buildConcatModel, buildModel, CONCAT_BRANCHES } from '../model/architectures.js';
 import { fileSaveHandler, loadModelFromDir, loadOptimizerState, saveOptimizerState } from '../model/file-io.js';
 import { learningRateAt, type TrainConfig } from './config.js';
 import { crossEntropy } from './losses.js';
@@ -44,23 +44,51 @@ export const classificationObjective: ObjectiveFactory = async () => ({
   dispose: () => {},
 });
 
-/** Copies weights by layer name from a trained model where the shapes match. */
-export async function initialiseFrom(model: tf.LayersModel, source: string, log: (m: string) => void): Promise<void> {
-  const dir = existsSync(join(source, 'best', 'model.json')) ? join(source, 'best') : source;
+/** A run or model folder's best weights: <run>/best if it exists, else the folder itself. */
+export function bestModelDir(source: string): string {
+  return existsSync(join(source, 'best', 'model.json')) ? join(source, 'best') : source;
+}
+
+/**
+ * Copies weights by layer name from a trained model where the shapes match; layers of `model`
+ * named prefix + name take the weights of `name`. Returns the layers it filled.
+ */
+export async function initialiseFrom(model: tf.LayersModel, source: string, log: (m: string) => void, prefix = ''): Promise<tf.layers.Layer[]> {
+  const dir = bestModelDir(source);
   const from = await loadModelFromDir(dir);
-  let copied = 0;
+  const filled: tf.layers.Layer[] = [];
   for (const layer of model.layers) {
-    const other = from.layers.find((l) => l.name === layer.name);
+    if (!layer.name.startsWith(prefix)) continue;
+    const other = from.layers.find((l) => prefix + l.name === layer.name);
     if (!other) continue;
     const a = layer.getWeights();
     const b = other.getWeights();
     if (a.length && a.length === b.length && a.every((w, i) => w.shape.join() === b[i].shape.join())) {
       layer.setWeights(b);
-      copied++;
+      filled.push(layer);
     }
   }
   from.dispose();
-  log(`initialised ${copied} layers from ${dir}`);
+  log(`initialised ${filled.length} layers${prefix ? ` (${prefix}*)` : ''} from ${dir}`);
+  return filled;
+}
+
+async function freshModel(config: TrainConfig, log: (m: string) => void): Promise<tf.LayersModel> {
+  if (config.stage !== 'concat') {
+    const model = buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99);
+    if (config.initFrom) await initialiseFrom(model, config.initFrom, log);
+    return model;
+  }
+  const { kd, triplet } = config.concat;
+  if (!kd || !triplet) throw new Error('the concat stage needs both students: --kd-student DIR --triplet-student DIR');
+  const model = buildConcatModel(config.seed);
+  // The branches are frozen: only the head on the concatenated embedding learns.
+  for (const [prefix, source] of [[CONCAT_BRANCHES[0], kd], [CONCAT_BRANCHES[1], triplet]] as const) {
+    const filled = await initialiseFrom(model, source, log, prefix);
+    if (filled.length === 0) throw new Error(`no layer of ${source} fits the concat model's ${prefix} branch`);
+    filled.forEach((l) => { l.trainable = false; });
+  }
+  return model;
 }
 
 function loadData(config: TrainConfig, log: (m: string) => void): { train: LabelledSplit; valid: LabelledSplit } {
@@ -110,11 +138,11 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     await loadOptimizerState(optimizer, paths.checkpoint).catch((e) => log(`optimizer state not restored (${(e as Error).message}); Adam restarts its moments`));
     log(`resuming ${runDir} at epoch ${state.epoch + 1}, batch ${state.batch}/${batchesPerEpoch}`);
   } else {
-    model = buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99);
-    if (config.initFrom) await initialiseFrom(model, config.initFrom, log);
+    model = await freshModel(config, log);
     state = { ...INITIAL_STATE };
   }
   const objective = await objectiveFactory(config);
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const showBar = options.progress ?? Boolean(process.stderr.isTTY);
   let batchesThisCall = 0;
 
@@ -153,7 +181,8 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
         (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(config, state.epoch + state.batch / batchesPerEpoch);
         const x = facesTensor(batch.faces);
         const targets = tf.tensor2d(batch.targets, [indices.length, NUM_CLASSES]);
-        const lossTensor = optimizer.minimize(() => objective.loss(model, batch, x, targets), true)!;
+        // Only the trained network's own trainable weights: never a teacher's or a frozen branch's.
+        const lossTensor = optimizer.minimize(() => objective.loss(model, batch, x, targets), true, trainable)!;
         const loss = (await lossTensor.data())[0];
         lossTensor.dispose();
         x.dispose();
