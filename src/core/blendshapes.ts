@@ -89,7 +89,7 @@ function mix<K extends string>(probabilities: Readonly<Record<Expression, number
   return out;
 }
 
-/** ARKit weights (0..1) for the shapes the table drives; shapes it never drives are absent. */
+/** ARKit weights (0..1) for every shape some table row drives (0 when no class drives it now); the other shapes are absent. */
 export function arkitWeights(probabilities: Readonly<Record<Expression, number>>): Partial<Record<ArkitBlendshape, number>> {
   return mix(probabilities, ARKIT_TABLE);
 }

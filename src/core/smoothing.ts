@@ -14,7 +14,7 @@ export interface OneEuroConfig {
 }
 
 /** Expression probabilities change over ~100 ms; these keep a 30 fps stream calm but responsive. */
-export const DEFAULT_ONE_EURO: OneEuroConfig = { minCutoff: 1.0, beta: 5.0, derivativeCutoff: 1.0 };
+export const DEFAULT_ONE_EURO: OneEuroConfig = { minCutoff: 1.0, beta: 0.3, derivativeCutoff: 1.0 };
 
 function alpha(cutoffHz: number, dtSeconds: number): number {
   const tau = 1 / (2 * Math.PI * cutoffHz);

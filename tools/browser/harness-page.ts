@@ -1,0 +1,12 @@
+/**
+ * Page side of the browser harness (tests and bench:browser): exposes the tracker API on window so
+ * playwright's page.evaluate can drive it. Nothing here is part of the library.
+ */
+import * as tracker from '../../src/tracker/index.js';
+
+declare global {
+  interface Window { halfface: typeof tracker; halffaceReady: boolean }
+}
+
+window.halfface = tracker;
+window.halffaceReady = true;
