@@ -51,8 +51,12 @@ const tripletObjective: ObjectiveFactory = async (config) => {
       const toStudent = pairwiseSquaredDistances(anchors, anchors).dataSync() as Float32Array;
       const { positive, negative } = mineBatchHard(toTeacher, toStudent, batch.labels);
       const valid = tf.tensor1d(Array.from(positive, (p, i) => (p >= 0 && negative[i] >= 0 ? 1 : 0)));
-      const pos = tf.gather(teacherEmbedding, Int32Array.from(positive, (p) => Math.max(p, 0)));
-      const neg = tf.gather(embedding, Int32Array.from(negative, (n) => Math.max(n, 0)));
+      // Selection as a one-hot matmul rather than tf.gather: gather's gradient needs
+      // UnsortedSegmentSum, which the wasm backend lacks.
+      const select = (rows: Int32Array, from: tf.Tensor) =>
+        tf.matMul(tf.oneHot(Int32Array.from(rows, (r) => Math.max(r, 0)), from.shape[0]).toFloat(), from);
+      const pos = select(positive, teacherEmbedding);
+      const neg = select(negative, embedding);
       const triplet = tripletLoss(embedding, pos as tf.Tensor2D, neg as tf.Tensor2D, config.triplet.margin, valid);
       return tf.add(crossEntropy(targets, logits), tf.mul(triplet, config.triplet.weight)) as tf.Scalar;
     },

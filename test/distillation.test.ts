@@ -1,0 +1,79 @@
+/** The distillation stages end to end on a few real FER+ images: teacher → kd, triplet → concat → export. */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../tools/backend/select.js';
+import { exportModel } from '../tools/model/export.js';
+import { loadModelFromDir } from '../tools/model/file-io.js';
+import { defaultConfig, type Stage, type TrainConfig } from '../tools/train/config.js';
+import { readEpochs } from '../tools/train/run-dir.js';
+import { objectiveFor } from '../tools/train/stages.js';
+import { train } from '../tools/train/trainer.js';
+import { DATA_DIR } from './helpers/data.js';
+
+const root = mkdtempSync(join(tmpdir(), 'halfface-distil-'));
+const dir = (stage: string) => join(root, stage);
+const quiet = () => {};
+
+function tiny(stage: Stage, extra: Partial<TrainConfig> = {}): TrainConfig {
+  return {
+    ...defaultConfig(stage, DATA_DIR),
+    architecture: 'student', // a small teacher keeps the test quick
+    limitTrain: 128, limitValid: 96, epochs: 1, batchSize: 32, patience: 0, batchNormMomentum: 0.9, ...extra,
+  };
+}
+
+async function run(stage: Stage, extra: Partial<TrainConfig> = {}) {
+  const { state } = await train(tiny(stage, extra), dir(stage), objectiveFor(stage), { log: quiet, progress: false });
+  expect(state.finished).toBe(true);
+  const [epoch] = readEpochs(dir(stage));
+  expect(Number.isFinite(epoch.trainLoss)).toBe(true);
+  return state;
+}
+
+beforeAll(async () => {
+  await selectBackend('wasm', 1);
+  await run('teacher', { occlusion: 'none' });
+});
+
+describe('distillation stages', () => {
+  it('kd and triplet train students without moving the teacher', async () => {
+    const teacherWeights = readFileSync(join(dir('teacher'), 'best', 'weights.bin'));
+    await run('kd', { teacher: dir('teacher') });
+    await run('triplet', { teacher: dir('teacher') });
+    expect(readFileSync(join(dir('teacher'), 'best', 'weights.bin')).equals(teacherWeights)).toBe(true);
+  });
+
+  it('kd and triplet refuse to start without a usable teacher', async () => {
+    await expect(train(tiny('kd', { teacher: null }), dir('kd-none'), objectiveFor('kd'), { log: quiet, progress: false })).rejects.toThrow(/needs a teacher/);
+    const exported = join(root, 'teacher-export');
+    await exportModel(join(dir('teacher'), 'best'), exported);
+    await expect(train(tiny('triplet', { teacher: exported }), dir('triplet-bad'), objectiveFor('triplet'), { log: quiet, progress: false })).rejects.toThrow(/exported browser model/);
+  });
+
+  it('concat keeps both students frozen and exports ONE graph: face in, probabilities out', async () => {
+    await run('concat', { concat: { kd: dir('kd'), triplet: dir('triplet') } });
+    const concat = await loadModelFromDir(join(dir('concat'), 'best'));
+    const kd = await loadModelFromDir(join(dir('kd'), 'best'));
+    const triplet = await loadModelFromDir(join(dir('triplet'), 'best'));
+    for (const [prefix, source] of [['kd_', kd], ['triplet_', triplet]] as const) {
+      for (const name of ['block1_conv1', 'block4_conv2_bn', 'embedding']) {
+        const a = concat.getLayer(prefix + name).getWeights();
+        const b = source.getLayer(name).getWeights();
+        a.forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(Array.from(b[i].dataSync())));
+      }
+    }
+    const out = join(root, 'halfface');
+    const info = await exportModel(join(dir('concat'), 'best'), out);
+    const browser = await loadModelFromDir(out);
+    expect(browser.outputs).toHaveLength(1);
+    expect(browser.outputs[0].shape).toEqual([null, 8]);
+    const probs = tf.tidy(() => browser.predict(tf.randomUniform([3, 48, 48, 1])) as tf.Tensor);
+    const rows = (await probs.array()) as number[][];
+    rows.forEach((r) => expect(r.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 5));
+    expect(info.flops).toBeGreaterThan(2 * 50e6); // two student branches
+    [concat, kd, triplet, browser, probs].forEach((m) => m.dispose());
+  });
+});
