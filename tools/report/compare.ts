@@ -1,0 +1,201 @@
+/**
+ * Several models scored on the same images, and the paper-style comparison table: accuracy,
+ * difference to a baseline, and McNemar's test against that baseline.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { basename, dirname, resolve } from 'node:path';
+import { FACE_PIXELS } from '../../src/core/face-geometry.js';
+import { EXPRESSIONS, NUM_CLASSES, type LabelMode } from '../../src/core/labels.js';
+import type { Occlusion } from '../../src/core/occlusion.js';
+import { predictSplit } from '../data/batches.js';
+import { loadSplit, type LabelledSplit, type SplitName } from '../data/ferplus.js';
+import type { EvaluationReport } from '../eval/evaluate-model.js';
+import { percent } from '../eval/format.js';
+import { EXACT_BELOW, formatP, mcnemar, type McNemarResult } from '../eval/mcnemar.js';
+import { computeMetrics, predictedLabels } from '../eval/metrics.js';
+import { loadModelFromDir } from '../model/file-io.js';
+
+export interface NamedModel {
+  /** Short name for tables and file names. */
+  name: string;
+  /** Folder holding model.json. */
+  dir: string;
+}
+
+/**
+ * Short, unique names for model folders: the folder name, or the run folder's name for a run's
+ * best/ model; clashing names get their parent folder prepended, and a model given twice a number.
+ */
+export function nameModels(resolved: string[]): NamedModel[] {
+  const named = resolved.map((d) => (basename(resolve(d)) === 'best' ? dirname(resolve(d)) : resolve(d)));
+  const base = named.map((d) => basename(d));
+  // Different folders with the same name are told apart by their parent; the same folder twice by a number.
+  const names = base.map((name, i) => (named.some((d, k) => base[k] === name && d !== named[i]) ? `${basename(dirname(named[i]))}/${name}` : name));
+  return names.map((name, i) => {
+    const before = names.slice(0, i).filter((x) => x === name).length;
+    return { name: before ? `${name} (${before + 1})` : name, dir: resolved[i] };
+  });
+}
+
+/** The first `limit` images of a split (all of them when limit is 0 or absent). */
+export function limitSplit(split: LabelledSplit, limit?: number): LabelledSplit {
+  if (limit === undefined || limit === 0) return split;
+  if (!Number.isInteger(limit) || limit < 0) throw new Error(`limit must be a whole number >= 0, got ${limit}`);
+  const n = Math.min(limit, split.labels.length);
+  return {
+    ...split,
+    names: split.names.slice(0, n),
+    pixels: split.pixels.subarray(0, n * FACE_PIXELS),
+    targets: split.targets.subarray(0, n * NUM_CLASSES),
+    labels: split.labels.subarray(0, n),
+  };
+}
+
+/** The --limit flag: a whole number of images, 0 (or absent) meaning all. */
+export function parseLimit(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--limit must be a whole number >= 0, got "${value}"`);
+  return n;
+}
+
+export interface EvaluateOptions {
+  dataDir: string;
+  split: SplitName;
+  occlusion: Occlusion;
+  labelMode?: LabelMode;
+  /** Score only the first N images of the split (for quick checks and tests); 0 = all. */
+  limit?: number;
+  log?: (message: string) => void;
+}
+
+export interface ModelEvaluations {
+  split: LabelledSplit;
+  reports: EvaluationReport[];
+}
+
+/** Loads the split once and scores every model on exactly the same images. */
+export async function evaluateModels(models: NamedModel[], options: EvaluateOptions): Promise<ModelEvaluations> {
+  if (models.length === 0) throw new Error('no models to evaluate');
+  const labelMode = options.labelMode ?? 'majority';
+  const split = limitSplit(loadSplit(options.dataDir, options.split, labelMode, { log: options.log }), options.limit);
+  if (split.labels.length === 0) throw new Error(`${options.split} has no labelled images to evaluate on`);
+  const reports: EvaluationReport[] = [];
+  for (const m of models) {
+    const started = Date.now();
+    const model = await loadModelFromDir(m.dir);
+    try {
+      const shape = model.inputs[0].shape;
+      if (shape.length !== 4 || shape[1] !== 48 || shape[2] !== 48 || shape[3] !== 1) {
+        throw new Error(`model ${m.name} at ${m.dir} takes input ${JSON.stringify(shape)}, expected [null,48,48,1]`);
+      }
+      const outShape = (model.outputs[0].shape as number[]).at(-1);
+      if (outShape !== NUM_CLASSES) throw new Error(`model ${m.name} at ${m.dir} outputs ${outShape} values per image, expected ${NUM_CLASSES} class probabilities`);
+      const probabilities = await predictSplit(model, split, options.occlusion);
+      if (probabilities.some((p) => !Number.isFinite(p))) throw new Error(`model ${m.name} at ${m.dir} produced non-finite outputs`);
+      const predictions = predictedLabels(probabilities);
+      reports.push({
+        ...computeMetrics(predictions, split.labels), split: options.split, occlusion: options.occlusion, labelMode, model: m.dir,
+        predictions: Array.from(predictions),
+      });
+      options.log?.(`${m.name}: ${percent(reports.at(-1)!.accuracy)} on ${split.labels.length} images (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } finally {
+      model.dispose();
+      tf.disposeVariables();
+    }
+  }
+  return { split, reports };
+}
+
+export interface ComparisonRow {
+  name: string;
+  model: string;
+  accuracy: number;
+  correct: number;
+  n: number;
+  /** Accuracy minus the baseline's, as a fraction (0 for the baseline itself). */
+  delta: number;
+  /** This model against the baseline: b = this right and baseline wrong, c = the reverse. Null for the baseline. */
+  mcnemar: McNemarResult | null;
+}
+
+export interface Comparison {
+  split: string;
+  occlusion: string;
+  labelMode: string;
+  n: number;
+  baseline: string;
+  rows: ComparisonRow[];
+}
+
+/** Which model is the baseline: a name, the path given on the command line, or its folder. */
+export function pickBaseline(models: NamedModel[], given: string[], baseline?: string): number {
+  if (baseline === undefined) return 0;
+  const i = models.findIndex((m, k) => m.name === baseline || given[k] === baseline || resolve(given[k]) === resolve(baseline) || resolve(m.dir) === resolve(baseline));
+  if (i < 0) throw new Error(`baseline "${baseline}" is not one of the compared models (${models.map((m) => m.name).join(', ')})`);
+  return i;
+}
+
+export function buildComparison(models: NamedModel[], reports: EvaluationReport[], labels: ArrayLike<number>, baselineIndex: number): Comparison {
+  if (models.length !== reports.length) throw new Error(`${models.length} models but ${reports.length} reports`);
+  if (baselineIndex < 0 || baselineIndex >= reports.length) throw new Error(`baseline index ${baselineIndex} out of range`);
+  for (const [i, r] of reports.entries()) {
+    if (r.predictions.length !== labels.length) {
+      throw new Error(`${models[i].name} was scored on ${r.predictions.length} images, the others on ${labels.length}: a comparison needs the same images`);
+    }
+    if (r.split !== reports[0].split || r.occlusion !== reports[0].occlusion || r.labelMode !== reports[0].labelMode) {
+      throw new Error(`${models[i].name} was scored on ${r.split}/${r.occlusion}/${r.labelMode}, ${models[0].name} on ${reports[0].split}/${reports[0].occlusion}/${reports[0].labelMode}`);
+    }
+  }
+  const base = reports[baselineIndex];
+  const rows = reports.map((r, i) => ({
+    name: models[i].name,
+    model: models[i].dir,
+    accuracy: r.accuracy,
+    correct: Math.round(r.accuracy * r.n),
+    n: r.n,
+    delta: r.accuracy - base.accuracy,
+    mcnemar: i === baselineIndex ? null : mcnemar(r.predictions, base.predictions, labels),
+  }));
+  return { split: base.split, occlusion: base.occlusion, labelMode: base.labelMode, n: labels.length, baseline: models[baselineIndex].name, rows };
+}
+
+const signedPoints = (d: number) => `${d >= 0 ? '+' : '\u2212'}${Math.abs(d * 100).toFixed(2)}`;
+
+/** The paper-style table, in markdown. */
+export function comparisonTable(c: Comparison): string {
+  const head = [
+    '| model | accuracy | Δ vs baseline (points) | b: only this model right | c: only baseline right | McNemar p | test |',
+    '|---|---:|---:|---:|---:|---:|---|',
+  ];
+  const rows = c.rows.map((r) => {
+    if (!r.mcnemar) return `| **${r.name}** (baseline) | ${percent(r.accuracy)} | — | — | — | — | — |`;
+    const m = r.mcnemar;
+    const test = m.method === 'exact' ? 'exact binomial' : `χ² = ${m.statistic.toFixed(2)} (cc)`;
+    return `| ${r.name} | ${percent(r.accuracy)} | ${signedPoints(r.delta)} | ${m.b} | ${m.c} | ${formatP(m.p)} | ${test} |`;
+  });
+  return [...head, ...rows].join('\n');
+}
+
+export function comparisonNote(c: Comparison): string {
+  return [
+    `${c.n} images of ${c.split}, ${c.occlusion} occlusion, ${c.labelMode} labels; every model scored on the same images.`,
+    `McNemar's test against the baseline (${c.baseline}): b and c count the images only one of the two gets right.`,
+    `Exact two-sided binomial p when b + c < ${EXACT_BELOW}, else chi-square with continuity correction (cc), 1 d.o.f.`,
+  ].join(' ');
+}
+
+/** Per-class recall of every model, side by side, with the number of images of each class. */
+export function perClassComparison(models: NamedModel[], reports: EvaluationReport[]): string {
+  const head = `| class | images | ${models.map((m) => m.name).join(' | ')} |`;
+  const rule = `|---|---:|${models.map(() => '---:').join('|')}|`;
+  const rows = EXPRESSIONS.map((e, c) => {
+    const images = reports[0].confusion[c].reduce((a, b) => a + b, 0);
+    return `| ${e} | ${images} | ${reports.map((r) => percent(r.perClass[e], 1)).join(' | ')} |`;
+  });
+  const mean = reports.map((r) => {
+    const v = Object.values(r.perClass).filter((x): x is number => x !== null);
+    return v.length ? percent(v.reduce((a, b) => a + b, 0) / v.length, 1) : 'n/a';
+  });
+  return [head, rule, ...rows, `| *mean recall* | | ${mean.join(' | ')} |`].join('\n');
+}
