@@ -3,10 +3,10 @@
  * accuracies and McNemar counts checked against independent counts from the predictions.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../tools/backend/select.js';
 import { loadSplit } from '../tools/data/ferplus.js';
 import { evaluateModelDir } from '../tools/eval/evaluate-model.js';
@@ -20,6 +20,7 @@ import { STUDENT_DIR, writeBiasedStudent } from './helpers/second-model.js';
 const LIMIT = 120;
 const HAPPINESS = 1;
 const tmp = mkdtempSync(join(tmpdir(), 'halfface-compare-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const biasedDir = join(tmp, 'student-happier');
 const models = nameModels([STUDENT_DIR, biasedDir]);
 let evaluated: ModelEvaluations;

@@ -2,11 +2,11 @@
  * The report pictures, read back pixel by pixel: the confusion heat map of the real student model
  * on real FER+ faces, training curves, and the bitmap font they are written with.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPRESSIONS } from '../src/core/labels.js';
 import { selectBackend } from '../tools/backend/select.js';
 import type { EvaluationReport } from '../tools/eval/evaluate-model.js';
@@ -19,6 +19,7 @@ import type { EpochRecord } from '../tools/train/run-dir.js';
 import { DATA_DIR } from './helpers/data.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'halfface-charts-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const same = (a: Rgb, b: Rgb, tolerance = 1) => a.every((v, i) => Math.abs(v - b[i]) <= tolerance);
 
 describe('bitmap font', () => {

@@ -159,7 +159,6 @@ interface Panel {
   title: string;
   yLabel: string;
   value: (e: EpochRecord) => number | null;
-  format: (v: number) => string;
 }
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -170,8 +169,8 @@ export function renderCurves(runs: RunCurves[], title = 'Training curves'): Rast
   if (withData.length === 0) throw new Error(`no finished epochs to plot in ${runs.map((r) => r.name).join(', ')}`);
   const s = 2;
   const panels: Panel[] = [
-    { title: 'Train loss', yLabel: 'loss', value: (e) => (finite(e.trainLoss) ? e.trainLoss : null), format: (v) => String(v) },
-    { title: 'Valid accuracy', yLabel: 'accuracy %', value: (e) => (finite(e.validAccuracy) ? e.validAccuracy * 100 : null), format: (v) => String(v) },
+    { title: 'Train loss', yLabel: 'loss', value: (e) => (finite(e.trainLoss) ? e.trainLoss : null) },
+    { title: 'Valid accuracy', yLabel: 'accuracy %', value: (e) => (finite(e.validAccuracy) ? e.validAccuracy * 100 : null) },
   ];
   const panelW = 560, panelH = 380, left = 96, gap = 120;
   // Legend: swatches in rows that fit the width.

@@ -1,0 +1,124 @@
+/**
+ * `npm run report` end to end on real models and real FER+ faces: the markdown, its tables, the
+ * published numbers labelled as theirs, and pictures that exist and decode.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXPRESSIONS } from '../src/core/labels.js';
+import { defaultConfig } from '../tools/train/config.js';
+import { appendEpoch, writeConfig, type EpochRecord } from '../tools/train/run-dir.js';
+import { selectBackend } from '../tools/backend/select.js';
+import { PUBLISHED, readRun, runsTable } from '../tools/report/report.js';
+import { DATA_DIR } from './helpers/data.js';
+import { STUDENT_DIR, writeBiasedStudent } from './helpers/second-model.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'halfface-report-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const biasedDir = join(tmp, 'student-happier');
+const teacherRun = join(tmp, 'runs', 'teacher');
+const freshRun = join(tmp, 'runs', 'kd');
+const out = join(tmp, 'reports', 'REPORT.md');
+
+function cli(args: string[]): { out: string; err: string; code: number } {
+  try {
+    const stdout = execFileSync('npx', ['tsx', 'tools/cli/report.ts', '--data', DATA_DIR, '--backend', 'wasm', '--threads', '1', ...args], { encoding: 'utf8', stdio: 'pipe' });
+    return { out: stdout, err: '', code: 0 };
+  } catch (e) {
+    const x = e as { stdout: string; stderr: string; status: number };
+    return { out: x.stdout, err: x.stderr, code: x.status };
+  }
+}
+
+const record = (epoch: number, validAccuracy: number, best: boolean): EpochRecord => ({
+  epoch, trainLoss: 1.9 - epoch * 0.15, trainAccuracy: 0.3 + epoch * 0.05, validAccuracy, validLoss: 1.5 - epoch * 0.1,
+  learningRate: 1e-3, imagesPerSecond: 40, seconds: 600, best, time: new Date(0).toISOString(),
+});
+
+beforeAll(async () => {
+  await selectBackend('wasm', 1);
+  await writeBiasedStudent(biasedDir, 1, 3);
+  // Run folders written with the trainer's own run-dir code: one with three epochs, one not started.
+  writeConfig(teacherRun, defaultConfig('teacher', DATA_DIR));
+  appendEpoch(teacherRun, record(1, 0.61, true));
+  appendEpoch(teacherRun, record(2, 0.66, true));
+  appendEpoch(teacherRun, record(3, 0.65, false));
+  writeConfig(freshRun, defaultConfig('kd', DATA_DIR));
+});
+
+describe('run folders', () => {
+  it('reads config and epochs, and finds the best epoch', () => {
+    const run = readRun(teacherRun);
+    expect(run).toMatchObject({ name: 'teacher', stage: 'teacher', architecture: 'teacher', occlusion: 'none' });
+    expect(run.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    const table = runsTable([run, readRun(freshRun)]);
+    expect(table).toContain('| teacher | teacher | teacher | none | 3 | 66.00% (epoch 2) | 30 min |');
+    expect(table).toContain('| kd | kd | student | lower | 0 | no epoch yet | n/a |');
+  });
+
+  it('says clearly what is wrong with a folder that is not a run', () => {
+    expect(() => readRun(join(tmp, 'nope'))).toThrow(/run folder not found/);
+    const empty = join(tmp, 'empty');
+    mkdirSync(empty);
+    expect(() => readRun(empty)).toThrow(/is not a run folder: it has neither config.json nor metrics.jsonl/);
+    const broken = join(tmp, 'broken');
+    writeConfig(broken, defaultConfig('baseline', DATA_DIR));
+    writeFileSync(join(broken, 'metrics.jsonl'), '{"epoch": 1}\n{oops\n');
+    expect(() => readRun(broken)).toThrow(/metrics.jsonl has a line that is not JSON/);
+  });
+});
+
+describe('npm run report', () => {
+  let markdown = '';
+
+  beforeAll(() => {
+    const r = cli(['--models', STUDENT_DIR, biasedDir, '--runs', teacherRun, freshRun, '--limit', '100', '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    markdown = readFileSync(out, 'utf8');
+  });
+
+  it('has the comparison table with McNemar against the baseline, on the stated images', () => {
+    expect(markdown).toMatch(/\| \*\*student-baseline\*\* \(baseline\) \| \d+\.\d\d% \| — \|/);
+    expect(markdown).toMatch(/\| student-happier \| \d+\.\d\d% \| [+−]\d+\.\d\d \| \d+ \| \d+ \| [<\d.e -]+ \| (exact binomial|χ²)/);
+    expect(markdown).toContain('100 images of FER2013Valid, lower occlusion, majority labels');
+    expect(markdown).toContain('Partial evaluation');
+  });
+
+  it('quotes the published numbers as THEIRS, on the FER+ test split, and says we report on FER2013Valid', () => {
+    const theirs = markdown.split('\n').filter((l) => l.startsWith('|') && l.includes('THEIRS'));
+    expect(theirs).toHaveLength(PUBLISHED.length);
+    expect(theirs[0]).toContain('82.75%');
+    expect(theirs[0]).toContain('lower half');
+    expect(theirs[1]).toContain('84.99%');
+    expect(theirs[1]).toContain('Barsoum');
+    for (const l of theirs) expect(l).toContain('FER+ test split');
+    expect(markdown).toMatch(/we report on \*\*FER2013Valid\*\*/);
+    expect(markdown).toMatch(/\| ours \| student-baseline \| lower half \| FER2013Valid \(first 100 images only\) \|/);
+  });
+
+  it('has per-class recalls for every class and model', () => {
+    for (const e of EXPRESSIONS) expect(markdown).toMatch(new RegExp(`\\| ${e} \\| \\d+ \\| (\\d+\\.\\d%|n/a) \\| (\\d+\\.\\d%|n/a) \\|`));
+  });
+
+  it('links pictures that exist beside it and decode as PNG', () => {
+    const links = [...markdown.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
+    expect(links).toHaveLength(3); // two confusion matrices and the training curves
+    for (const link of links) {
+      const file = resolve(dirname(out), link);
+      expect(existsSync(file), file).toBe(true);
+      const png = PNG.sync.read(readFileSync(file));
+      expect(png.width).toBeGreaterThan(500);
+    }
+    expect(markdown).toContain('| teacher | teacher | teacher | none | 3 | 66.00% (epoch 2) |');
+    expect(markdown).toContain('| kd | kd | student | lower | 0 | no epoch yet |');
+  });
+
+  it('rejects bad input before the slow part', () => {
+    expect(cli(['--models', STUDENT_DIR, '--out', join(tmp, 'x.txt')]).err).toMatch(/^error: --out must name a markdown file/);
+    expect(cli(['--models', STUDENT_DIR, '--runs', join(tmp, 'missing-run'), '--out', out]).err).toMatch(/^error: run folder not found/);
+  });
+});
