@@ -4,7 +4,7 @@
  * playwright-core, WebGL on SwiftShader. One launch per test file; close() ends both.
  */
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import { createServer, type Plugin, type ViteDevServer } from 'vite';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 
@@ -28,8 +28,38 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(extraArgs: string[] = []): Promise<Harness> {
+export interface HarnessOptions {
+  /** extra Chromium flags (e.g. --use-fake-device-for-media-stream) */
+  args?: string[];
+  /**
+   * Files served at exact paths under /__fixtures/ (a snapshot of a model, deliberately broken
+   * models). The map stays live: entries added later are served too.
+   */
+  fixtures?: Map<string, Uint8Array | string>;
+}
+
+export const FIXTURE_PREFIX = '/__fixtures/';
+
+function fixturePlugin(fixtures: Map<string, Uint8Array | string>): Plugin {
+  return {
+    name: 'halfface-fixtures',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const path = (req.url ?? '').split('?')[0];
+        if (!path.startsWith(FIXTURE_PREFIX)) return next();
+        const body = fixtures.get(path.slice(FIXTURE_PREFIX.length));
+        if (body === undefined) { res.statusCode = 404; res.end('not found'); return; }
+        res.setHeader('Content-Type', path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+        res.end(body);
+      });
+    },
+  };
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const extraArgs = options.args ?? [];
   const server = await createServer({
+    plugins: [fixturePlugin(options.fixtures ?? new Map())],
     configFile: false,
     root: REPO_ROOT,
     logLevel: 'warn',
