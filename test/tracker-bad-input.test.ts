@@ -26,7 +26,7 @@ let split: LabelledSplit;
 /** Runs `body` in the page with helpers: a tracker factory and real-face canvases. */
 type Outcome = { code?: string; message?: string; name?: string } | Record<string, unknown>;
 
-async function errorOf(promise: () => Promise<unknown>, args: Record<string, unknown> = {}): Promise<Outcome> {
+async function errorOf(promise: (args: never) => Promise<unknown>, args: Record<string, unknown> = {}): Promise<Outcome> {
   return page.evaluate(async ({ source, args }) => {
     try {
       // eslint-disable-next-line no-new-func
@@ -238,16 +238,16 @@ describe('detector ROI (face-api tiny face detector, weights served from node_mo
       const fallbackBox = { x: 0.1, y: 0.1, width: 0.3, height: 0.5 };
       const tracker = await ExpressionTracker.create({ modelUrl, roi: { mode: 'detector' } });
       const sources: string[] = [];
-      let detectedRoi = null;
+      let detectedRoi: unknown = null;
       let i = 0;
       for (; i < faces.length && !detectedRoi; i++) {
-        const r = await tracker.track(frame(faces[i]), i * 33) as { roiSource: string; roi: unknown } | null;
+        const r = await tracker.track(frame(faces[i]), i * 33);
         if (r?.roiSource === 'detected') detectedRoi = r.roi;
       }
-      const empty = await tracker.track(frame(null), 9999) as { roiSource: string; roi: unknown };
+      const empty = await tracker.track(frame(null), 9999);
       tracker.dispose();
       const fresh = await ExpressionTracker.create({ modelUrl, roi: { mode: 'detector', fallbackBox } });
-      const fallback = await fresh.track(frame(null), 0) as { roiSource: string; roi: unknown };
+      const fallback = await fresh.track(frame(null), 0);
       fresh.dispose();
       const bare = await ExpressionTracker.create({ modelUrl, roi: { mode: 'detector' } });
       let bareError: string | undefined;
@@ -263,10 +263,10 @@ describe('detector ROI (face-api tiny face detector, weights served from node_mo
     expect(box.x * 640 + (box.width * 640) / 2).toBeLessThan(392);
     expect(box.y * 360 + (box.height * 360) / 2).toBeGreaterThan(60);
     expect(box.y * 360 + (box.height * 360) / 2).toBeLessThan(252);
-    expect(out.empty.roiSource).toBe('last-detected');
-    expect(out.empty.roi).toEqual(out.detectedRoi);
-    expect(out.fallback.roiSource).toBe('fallback');
-    expect(out.fallback.roi).toEqual(out.fallbackBox);
+    expect(out.empty!.roiSource).toBe('last-detected');
+    expect(out.empty!.roi).toEqual(out.detectedRoi);
+    expect(out.fallback!.roiSource).toBe('fallback');
+    expect(out.fallback!.roi).toEqual(out.fallbackBox);
     expect(out.bareError).toMatch(/^bad-frame: no face found/);
   });
 });

@@ -11,7 +11,7 @@ import { boxToPixels, FULL_FRAME, preprocessFrame, PreprocessError, squareFaceBo
 import type { FaceBoxDetector } from './detector.js';
 import { frameSize, PixelReader, type Frame } from './frame.js';
 import { buildModel, fetchModelArtifacts } from './model-loader.js';
-import { TrackerError, type RoiOptions } from './types.js';
+import { TrackerError, type RoiOptions, type RoiSource } from './types.js';
 
 export interface EngineInit {
   /** absolute URL */
@@ -21,7 +21,6 @@ export interface EngineInit {
   wasmPaths?: string;
 }
 
-export type RoiSource = 'full' | 'fixed' | 'detected' | 'last-detected' | 'fallback';
 
 export interface EngineOutput {
   raw: Float32Array;

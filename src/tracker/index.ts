@@ -12,14 +12,13 @@ import { arkitWeights, toRecord, vrmWeights } from '../core/blendshapes.js';
 import { applyCalibration, fitNeutralCalibration, type NeutralCalibration } from '../core/calibration.js';
 import { argmax, EXPRESSIONS, NUM_CLASSES } from '../core/labels.js';
 import { DEFAULT_ONE_EURO, LabelHysteresis, ProbabilitySmoother } from '../core/smoothing.js';
-import type { EngineInit, EngineOutput, EngineStats, InferenceEngine, RoiSource } from './engine.js';
+import type { EngineInit, EngineOutput, EngineStats, InferenceEngine } from './engine.js';
 import type { Frame } from './frame.js';
 import type { Reply, RequestBody } from './protocol.js';
 import { TrackerError, type TrackerOptions, type TrackerState, type TrackerStats, type TrackResult } from './types.js';
 
 export * from './types.js';
 export { openCamera } from './camera.js';
-export type { RoiSource } from './engine.js';
 
 /** Where the engine lives: the same calls whether it is in a worker or on this thread. */
 interface EngineHandle {
@@ -226,7 +225,7 @@ export class ExpressionTracker {
     ).finally(() => { this.recovering = null; });
   }
 
-  private postprocess(output: EngineOutput, timestampMs: number): TrackResult & { roiSource: RoiSource } {
+  private postprocess(output: EngineOutput, timestampMs: number): TrackResult {
     const raw = output.raw;
     this.collectCalibration(raw, timestampMs);
     let probs: ArrayLike<number> = this.calibration ? applyCalibration(raw, this.calibration) : raw;

@@ -29,6 +29,9 @@ export interface SmoothingOptions {
   hysteresis?: number;
 }
 
+/** full/fixed: from the options; detected: this frame; last-detected / fallback: the detector found no face. */
+export type RoiSource = 'full' | 'fixed' | 'detected' | 'last-detected' | 'fallback';
+
 export type TrackerState = 'ready' | 'context-lost' | 'disposed';
 
 export interface TrackerOptions {
@@ -62,6 +65,8 @@ export interface TrackResult {
   vrm: Record<VrmPreset, number>;
   /** the region used for this frame, normalised */
   roi: Box;
+  /** where roi came from: detector fallbacks show up here */
+  roiSource?: RoiSource;
   timings: { preprocessMs: number; inferenceMs: number };
 }
 
