@@ -1,0 +1,212 @@
+/**
+ * The collection server: headsets POST upload chunks (src/research/uploader.ts) to /v1/uploads
+ * with the study's bearer token; each is size-limited, schema-validated, checked and stored in one
+ * transaction (store.ts). node:http only, loopback by default.
+ *
+ * Status codes the uploader relies on: 201 stored, 200 duplicate (already stored: done), 400 invalid,
+ * 401 token, 409 conflict, 413 too large; anything 5xx is retried.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Ajv, type ErrorObject } from 'ajv';
+import { answerProblems } from '../../src/research/questionnaire.js';
+import { UPLOAD_CHUNK_SCHEMA } from '../../src/research/schema.js';
+import type { Questionnaire, UploadChunk } from '../../src/research/types.js';
+import { UPLOAD_PATH } from '../../src/research/uploader.js';
+import { ConflictError, type StudyStore } from './store.js';
+
+/** Default request body limit: a 1000-sample chunk is ~1.5 MB of JSON. */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export interface StudyToken {
+  studyId: string;
+  token: string;
+}
+
+/**
+ * Token file: one study per line, "<studyId> <token>", or just "<token>" for a single study named
+ * "default". Blank lines and lines starting with # are ignored. Tokens need 16+ characters.
+ */
+export function parseTokenFile(text: string): StudyToken[] {
+  const tokens: StudyToken[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const parts = line.split(/\s+/);
+    if (parts.length > 2) throw new Error(`token file line ${i + 1}: expected "<studyId> <token>" or "<token>"`);
+    const [studyId, token] = parts.length === 2 ? parts : ['default', parts[0]];
+    if (token.length < 16) throw new Error(`token file line ${i + 1}: the token is shorter than 16 characters`);
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(studyId)) throw new Error(`token file line ${i + 1}: study id must be 1-64 characters of A-Z a-z 0-9 _ . -`);
+    tokens.push({ studyId, token });
+  });
+  if (tokens.length === 0) throw new Error('the token file holds no token');
+  return tokens;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** The study whose token the request carries, or null. Compared in constant time (hashes: equal lengths). */
+function studyFor(req: IncomingMessage, tokens: readonly StudyToken[]): string | null {
+  const header = req.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  if (!match) return null;
+  const given = digest(match[1]);
+  let found: string | null = null;
+  for (const t of tokens) if (timingSafeEqual(given, digest(t.token))) found = t.studyId;
+  return found;
+}
+
+function describe(errors: ErrorObject[] | null | undefined): string {
+  return (errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(payload)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ');
+}
+
+/** What a schema cannot say: images only when opted in, answers valid for their questionnaire. */
+function crossFieldProblems(chunk: UploadChunk, stored: Map<string, Questionnaire>): string[] {
+  const problems: string[] = [];
+  if (!chunk.session.recordImages && chunk.samples.some((s) => s.image !== undefined)) {
+    problems.push('samples carry images but the session did not opt in to recording images');
+  }
+  const known = new Map(stored);
+  for (const q of chunk.questionnaires) known.set(q.id, q);
+  chunk.responses.forEach((r, i) => {
+    const q = known.get(r.questionnaireId);
+    if (!q) problems.push(`/responses/${i}: unknown questionnaire ${r.questionnaireId}`);
+    else problems.push(...answerProblems(q, r.answers).map((p) => `/responses/${i}: ${p}`));
+  });
+  return problems;
+}
+
+export interface CollectServerOptions {
+  store: StudyStore;
+  tokens: StudyToken[];
+  host?: string;
+  port?: number;
+  maxBodyBytes?: number;
+  /** Access-Control-Allow-Origin (default *: auth is a bearer token, not a cookie) */
+  allowOrigin?: string;
+  log?: (event: Record<string, unknown>) => void;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new HttpError(413, `the body is ${declared} bytes; the limit is ${limit}`));
+      return;
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (part: Buffer) => {
+      if (failed) return;
+      size += part.length;
+      if (size > limit) {
+        failed = true;
+        reject(new HttpError(413, `the body is over the limit of ${limit} bytes`));
+        return;
+      }
+      parts.push(part);
+    });
+    req.on('end', () => { if (!failed) resolve(Buffer.concat(parts)); });
+    req.on('error', (e) => { if (!failed) { failed = true; reject(e); } });
+    req.on('aborted', () => { if (!failed) { failed = true; reject(new HttpError(400, 'the client aborted the upload')); } });
+  });
+}
+
+export function createCollectServer(options: CollectServerOptions): Server {
+  const { store, tokens } = options;
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const allowOrigin = options.allowOrigin ?? '*';
+  const log = options.log ?? (() => {});
+  const ajv = new Ajv({ allErrors: false, strict: true });
+  const validate = ajv.compile<UploadChunk>(UPLOAD_CHUNK_SCHEMA);
+
+  const send = (req: IncomingMessage, res: ServerResponse, status: number, body: Record<string, unknown>) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      'access-control-allow-origin': allowOrigin,
+      'cache-control': 'no-store',
+    });
+    res.end(text);
+    // A body we refused to read is drained, not cut off, so the client sees the status instead of a reset.
+    if (!req.complete) req.resume();
+  };
+
+  async function upload(req: IncomingMessage, res: ServerResponse) {
+    const studyId = studyFor(req, tokens);
+    if (!studyId) throw new HttpError(401, 'missing or wrong bearer token for this study');
+    const type = req.headers['content-type'] ?? '';
+    if (!/^application\/json\b/i.test(type)) throw new HttpError(415, 'the body must be application/json');
+    const body = await readBody(req, maxBody);
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString('utf8'));
+    } catch (e) {
+      throw new HttpError(400, `the body is not JSON: ${(e as Error).message}`);
+    }
+    if (!validate(payload)) throw new HttpError(400, `the upload does not match the schema: ${describe(validate.errors)}`);
+    const problems = crossFieldProblems(payload, store.questionnaires(payload.session.sessionId));
+    if (problems.length) throw new HttpError(400, `the upload is not consistent: ${problems.slice(0, 5).join('; ')}`);
+    const result = store.storeChunk(studyId, payload);
+    log({ event: 'upload', studyId, sessionId: payload.session.sessionId, seq: payload.seq, uploadId: payload.uploadId, status: result.status });
+    if (result.status === 'duplicate') send(req, res, 200, { status: 'duplicate', uploadId: payload.uploadId });
+    else send(req, res, 201, { status: 'stored', uploadId: payload.uploadId, rows: result.rows });
+  }
+
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    log({ event: 'request', method: req.method, path });
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-origin': allowOrigin,
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers': 'authorization, content-type',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
+    if (req.method === 'GET' && path === '/v1/health') {
+      send(req, res, 200, { status: 'ok' });
+      return;
+    }
+    if (path !== UPLOAD_PATH) {
+      send(req, res, 404, { error: `no such endpoint: ${req.method} ${path}` });
+      return;
+    }
+    if (req.method !== 'POST') {
+      send(req, res, 405, { error: `${UPLOAD_PATH} takes POST` });
+      return;
+    }
+    upload(req, res).catch((e: unknown) => {
+      const status = e instanceof HttpError ? e.status : e instanceof ConflictError ? 409 : 500;
+      const message = (e as Error).message;
+      log({ event: 'refused', status, error: message });
+      if (!res.headersSent) send(req, res, status, { error: message });
+    });
+  });
+  server.requestTimeout = 60_000;
+  return server;
+}
+
+/** Starts listening; resolves with the URL (the real port when port was 0). */
+export function listen(server: Server, host = '127.0.0.1', port = 8787): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      resolve(`http://${shownHost}:${address.port}`);
+    });
+  });
+}
