@@ -1,0 +1,218 @@
+/**
+ * Reliability of recording uploads against the real collection server, run as a child process on
+ * 127.0.0.1 with a real SQLite file: the server is SIGKILLed while an upload is on the wire and
+ * restarted on the same database; the real Uploader (src/research, Node fetch, in-memory queue)
+ * retries and every row arrives exactly once. Also: recording while the server is down.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryUploadQueue, ResearchRecorder, Uploader, type ExpressionSample, type UploadOutcome } from '../src/research/index.js';
+import { StudyStore } from '../tools/collect/store.js';
+import { STREAM_ORIGIN_MS, trackedStream } from './helpers/tracked-stream.js';
+
+const TOKEN = 'reliability-token-0123456789';
+
+interface ServerProcess {
+  child: ChildProcessWithoutNullStreams;
+  lines: Record<string, unknown>[];
+  /** resolves with the first log line (after `from`) matching */
+  waitFor(match: (line: Record<string, unknown>) => boolean, from?: number): Promise<Record<string, unknown>>;
+  exited: Promise<void>;
+}
+
+let dir: string;
+let tokenFile: string;
+let stream: ExpressionSample[];
+const running = new Set<ServerProcess>();
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+async function startServer(db: string, port: number): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tools/collect/cli.ts', '--db', db, '--token-file', tokenFile, '--port', String(port)], { stdio: 'pipe' });
+  const lines: Record<string, unknown>[] = [];
+  const waiters: { match: (l: Record<string, unknown>) => boolean; from: number; resolve: (l: Record<string, unknown>) => void }[] = [];
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  createInterface({ input: child.stdout }).on('line', (text) => {
+    const line = JSON.parse(text) as Record<string, unknown>;
+    lines.push(line);
+    for (const w of [...waiters]) {
+      if (lines.length - 1 >= w.from && w.match(line)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const server: ServerProcess = {
+    child, lines, exited,
+    waitFor(match, from = 0) {
+      const seen = lines.slice(from).find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ match, from, resolve });
+        void exited.then(() => reject(new Error(`server exited before the expected log line; stderr: ${stderr}`)));
+      });
+    },
+  };
+  running.add(server);
+  await server.waitFor((l) => l.event === 'listening');
+  return server;
+}
+
+async function kill(server: ServerProcess, signal: NodeJS.Signals) {
+  server.child.kill(signal);
+  await server.exited;
+  running.delete(server);
+}
+
+function recordSession(participantId: string): ResearchRecorder {
+  const rec = new ResearchRecorder({ participantId, condition: 'reliability' });
+  rec.start({ startedAtMs: STREAM_ORIGIN_MS });
+  stream.forEach((s, i) => {
+    rec.push(s);
+    if (i % 25 === 0) rec.mark(`m${i}`, 'api');
+  });
+  rec.respond('valence-arousal', { valence: 5, arousal: 5 });
+  rec.stop();
+  return rec;
+}
+
+function storedCopy(db: string, sessionId: string) {
+  const store = new StudyStore(db);
+  try {
+    const n = (t: string) => (store.db.prepare(`SELECT COUNT(*) AS n FROM ${t} WHERE session_id = ?`).get(sessionId) as { n: number }).n;
+    return { recording: store.recording(sessionId), seqs: store.chunkSeqs(sessionId), samples: n('samples'), markers: n('markers'), responses: n('responses') };
+  } finally {
+    store.close();
+  }
+}
+
+beforeAll(async () => {
+  stream = await trackedStream(12);
+  dir = mkdtempSync(join(tmpdir(), 'halfface-reliability-'));
+  tokenFile = join(dir, 'study.token');
+  writeFileSync(tokenFile, `${TOKEN}\n`);
+});
+
+afterEach(async () => {
+  for (const s of [...running]) await kill(s, 'SIGKILL');
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('collection server killed mid-upload', () => {
+  it('the upload on the wire is retried after a restart and stored exactly once', async () => {
+    const db = join(dir, 'killed.sqlite');
+    const port = await freePort();
+    let server = await startServer(db, port);
+    const rec = recordSession('P-kill');
+    const queue = new MemoryUploadQueue();
+    const outcomes: UploadOutcome[] = [];
+
+    // Real fetch; the first attempt at chunk 1 only gets half its body onto the wire (a slow
+    // network), so the server is killed with the request unmistakably in flight.
+    let throttledId: string | null = null;
+    let halfSent!: () => void;
+    const halfSentPromise = new Promise<void>((r) => { halfSent = r; });
+    let settledWhenKilled: boolean | null = null;
+    let throttledSettled = false;
+    const throttledFetch: typeof fetch = (input, init) => {
+      const body = String(init?.body ?? '');
+      const chunk = JSON.parse(body) as { seq: number; uploadId: string };
+      if (chunk.seq !== 1 || throttledId !== null) return fetch(input, init);
+      throttledId = chunk.uploadId;
+      const bytes = new TextEncoder().encode(body);
+      const half = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes.subarray(0, bytes.length >> 1));
+          halfSent();
+        },
+        // the second half never comes: the server dies first
+      });
+      const pending = fetch(input, { ...init, body: half, duplex: 'half' } as RequestInit);
+      pending.finally(() => { throttledSettled = true; }).catch(() => {});
+      return pending;
+    };
+
+    const uploader = new Uploader({
+      endpoint: `http://127.0.0.1:${port}`, token: TOKEN, queue, fetch: throttledFetch,
+      backoff: { initialMs: 100, maxMs: 400 }, requestTimeoutMs: 10_000, onOutcome: (o) => outcomes.push(o),
+    });
+    for (let c = rec.takeChunk(20); c; c = rec.takeChunk(20)) await uploader.enqueue(c);
+    const chunks = (await queue.list()).length;
+    expect(chunks).toBeGreaterThanOrEqual(4);
+    uploader.start();
+
+    await halfSentPromise;
+    // Uploads go one at a time: once the server has logged one more POST than it has answered,
+    // the half-sent one is inside it.
+    const killed = server;
+    const open = () => killed.lines.filter((l) => l.event === 'request' && l.method === 'POST').length
+      - killed.lines.filter((l) => l.event === 'upload' || l.event === 'refused').length;
+    await expect.poll(open, { timeout: 20_000 }).toBe(1);
+    settledWhenKilled = throttledSettled;
+    await kill(server, 'SIGKILL');
+    expect(settledWhenKilled).toBe(false);
+    expect(killed.lines.filter((l) => l.event === 'upload').map((l) => l.seq)).toEqual([0]);
+
+    // Down for a while: the uploader keeps failing and backing off, losing nothing.
+    await expect.poll(() => outcomes.filter((o) => o.kind === 'retry').length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    expect((await queue.list()).map((i) => i.chunk.seq)).toEqual(Array.from({ length: chunks - 1 }, (_, i) => i + 1));
+
+    server = await startServer(db, port);
+    await uploader.drained(60_000);
+    await uploader.stop();
+    await kill(server, 'SIGTERM');
+
+    const killedAttempt = outcomes.find((o) => o.kind === 'retry' && o.uploadId === throttledId);
+    expect(killedAttempt).toBeDefined();
+    const stored = storedCopy(db, rec.sessionInfo!.sessionId);
+    const recorded = rec.recording();
+    expect(stored.seqs).toEqual(Array.from({ length: chunks }, (_, i) => i));
+    expect([stored.samples, stored.markers, stored.responses]).toEqual([recorded.samples.length, recorded.markers.length, recorded.responses.length]);
+    expect(stored.recording).toEqual(recorded);
+  });
+});
+
+describe('recording while the server is down', () => {
+  it('queued uploads wait, then arrive once when the server comes up', async () => {
+    const db = join(dir, 'offline.sqlite');
+    const port = await freePort();
+    const queue = new MemoryUploadQueue();
+    const outcomes: UploadOutcome[] = [];
+    const uploader = new Uploader({
+      endpoint: `http://127.0.0.1:${port}`, token: TOKEN, queue,
+      backoff: { initialMs: 100, maxMs: 300 }, onOutcome: (o) => outcomes.push(o),
+    });
+    uploader.start();
+    const recs = [recordSession('P-off-1'), recordSession('P-off-2')];
+    for (const rec of recs) for (let c = rec.takeChunk(40); c; c = rec.takeChunk(40)) await uploader.enqueue(c);
+    await expect.poll(() => outcomes.filter((o) => o.kind === 'retry').length, { timeout: 20_000 }).toBeGreaterThanOrEqual(3);
+    expect(outcomes.every((o) => o.kind === 'retry')).toBe(true);
+
+    const server = await startServer(db, port);
+    await uploader.drained(60_000);
+    await uploader.stop();
+    // Anything sent twice would show up here as a duplicate, not as extra rows.
+    await kill(server, 'SIGTERM');
+    for (const rec of recs) {
+      const stored = storedCopy(db, rec.sessionInfo!.sessionId);
+      expect(stored.recording).toEqual(rec.recording());
+      expect(stored.samples).toBe(stream.length);
+    }
+  });
+});

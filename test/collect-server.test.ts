@@ -1,0 +1,242 @@
+/**
+ * The collection server over real HTTP on 127.0.0.1 with a real SQLite file: token → 401, schema
+ * and consistency → 400 with the reason, size → 413, retried uploads stored once, and the export
+ * (CLI) equal to what the recorder recorded. Uploads go through the real Uploader (src/research).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  exportCsvFiles, MAX_CHUNK_SAMPLES, MemoryUploadQueue, recordingFromJson, ResearchRecorder, Uploader, UPLOAD_PATH,
+  VALENCE_AROUSAL, type ExpressionSample, type UploadChunk, type UploadOutcome,
+} from '../src/research/index.js';
+import { createCollectServer, listen, parseTokenFile } from '../tools/collect/server.js';
+import { StudyStore } from '../tools/collect/store.js';
+import { STREAM_ORIGIN_MS, trackedStream } from './helpers/tracked-stream.js';
+
+const TOKEN = 'study-token-0123456789abcdef';
+const OTHER_TOKEN = 'other-study-token-0123456789';
+const MAX_BODY = 128 * 1024;
+
+let dir: string;
+let store: StudyStore;
+let server: Server;
+let url: string;
+let stream: ExpressionSample[];
+
+beforeAll(async () => {
+  stream = await trackedStream(12);
+  dir = mkdtempSync(join(tmpdir(), 'halfface-collect-'));
+  store = new StudyStore(join(dir, 'study.sqlite'));
+  server = createCollectServer({ store, tokens: parseTokenFile(`# test study\nstudy-a ${TOKEN}\nstudy-b ${OTHER_TOKEN}\n`), maxBodyBytes: MAX_BODY });
+  url = await listen(server, '127.0.0.1', 0);
+});
+
+afterAll(async () => {
+  await new Promise((r) => server?.close(r));
+  store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function session(participantId = 'P01', condition = 'A') {
+  const rec = new ResearchRecorder({ participantId, condition });
+  rec.start({ startedAtMs: STREAM_ORIGIN_MS });
+  return rec;
+}
+
+function oneChunk(samples = 10): UploadChunk {
+  const rec = session();
+  for (const s of stream.slice(0, samples)) rec.push(s);
+  rec.mark('start', 'keyboard');
+  return rec.takeChunk()!;
+}
+
+async function post(body: unknown, token: string | null = TOKEN, raw = false) {
+  const res = await fetch(url + UPLOAD_PATH, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: raw ? (body as string) : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() as { status?: string; error?: string } };
+}
+
+const count = (table: string, sessionId: string) =>
+  (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE session_id = ?`).get(sessionId) as { n: number }).n;
+
+describe('authentication', () => {
+  it('a missing or wrong token is 401 and stores nothing', async () => {
+    const chunk = oneChunk();
+    for (const token of [null, 'wrong-token-0123456789abcdef', `${TOKEN}x`]) {
+      const r = await post(chunk, token);
+      expect(r.status).toBe(401);
+      expect(r.body.error).toMatch(/bearer token/);
+    }
+    expect(store.sessionIds()).not.toContain(chunk.session.sessionId);
+    const uploader = new Uploader({ endpoint: url, token: 'wrong-token-0123456789abcdef', queue: new MemoryUploadQueue() });
+    expect(await uploader.send({ uploadId: chunk.uploadId, chunk, queuedAt: 0, attempts: 0, state: 'pending' })).toMatchObject({ kind: 'unauthorized', status: 401 });
+  });
+
+  it('a session belongs to the study whose token uploaded it', async () => {
+    const chunk = oneChunk();
+    expect((await post(chunk, TOKEN)).status).toBe(201);
+    const again = { ...chunk, uploadId: `${chunk.uploadId}-b`, seq: 1 };
+    const r = await post(again, OTHER_TOKEN);
+    expect(r.status).toBe(409);
+    expect(r.body.error).toMatch(/another study/);
+    expect(store.sessionIds('study-a')).toContain(chunk.session.sessionId);
+    expect(store.sessionIds('study-b')).not.toContain(chunk.session.sessionId);
+  });
+
+  it('token files: one token per study, short tokens refused', () => {
+    expect(parseTokenFile(`${TOKEN}\n`)).toEqual([{ studyId: 'default', token: TOKEN }]);
+    expect(() => parseTokenFile('short')).toThrow(/shorter than 16/);
+    expect(() => parseTokenFile('# nothing\n')).toThrow(/no token/);
+  });
+});
+
+describe('schema and consistency', () => {
+  const cases: [string, (c: UploadChunk) => unknown, RegExp][] = [
+    ['missing uploadId', (c) => ({ ...c, uploadId: undefined }), /required property 'uploadId'/],
+    ['negative seq', (c) => ({ ...c, seq: -1 }), /\/seq must be >= 0/],
+    ['unknown top-level field', (c) => ({ ...c, extra: 1 }), /additional properties \(extra\)/],
+    ['probability above 1', (c) => ({ ...c, samples: [{ ...c.samples[0], probabilities: { ...c.samples[0].probabilities, fear: 1.5 } }] }), /probabilities\/fear must be <=/],
+    ['probability missing', (c) => { const { fear: _, ...p } = c.samples[0].probabilities; return { ...c, samples: [{ ...c.samples[0], probabilities: p }] }; }, /required property 'fear'/],
+    ['label not an expression', (c) => ({ ...c, samples: [{ ...c.samples[0], label: 'joy' }] }), /label must be equal to one of the allowed values/],
+    ['tMs as a string', (c) => ({ ...c, samples: [{ ...c.samples[0], tMs: '12' }] }), /tMs must be number/],
+    ['marker source', (c) => ({ ...c, markers: [{ tMs: 1, label: 'x', source: 'mouse' }] }), /source must be equal to one of/],
+    ['bad startedAt', (c) => ({ ...c, session: { ...c.session, startedAt: 'yesterday' } }), /startedAt must match pattern/],
+    ['image without opt-in', (c) => ({ ...c, samples: [{ ...c.samples[0], image: 'data:image/png;base64,AAAA' }] }), /did not opt in/],
+    ['answer out of range', (c) => ({ ...c, responses: [{ tMs: 1, questionnaireId: 'valence-arousal', answers: { valence: 10, arousal: 1 } }] }), /valence: 10 is outside 1..9/],
+    ['unknown questionnaire', (c) => ({ ...c, responses: [{ tMs: 1, questionnaireId: 'nope', answers: {} }] }), /unknown questionnaire nope/],
+  ];
+  for (const [name, mutate, reason] of cases) {
+    it(`${name} → 400 with the reason`, async () => {
+      const chunk = oneChunk(2);
+      const r = await post(mutate(chunk));
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatch(reason);
+      expect(store.sessionIds()).not.toContain(chunk.session.sessionId);
+    });
+  }
+
+  it('not JSON → 400; not application/json → 415; wrong path → 404', async () => {
+    expect(await post('{"uploadId": ', TOKEN, true)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/not JSON/) } });
+    const res = await fetch(url + UPLOAD_PATH, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' }, body: 'x' });
+    expect(res.status).toBe(415);
+    expect((await fetch(`${url}/v1/other`)).status).toBe(404);
+  });
+
+  it('answers to a questionnaire sent in an earlier chunk are checked against it', async () => {
+    const rec = session();
+    rec.push(stream[0]);
+    const first = rec.takeChunk()!;
+    expect(first.questionnaires).toEqual([VALENCE_AROUSAL]);
+    expect((await post(first)).status).toBe(201);
+    rec.respond('valence-arousal', { valence: 3, arousal: 4 });
+    const second = rec.takeChunk()!;
+    expect(second.questionnaires).toEqual([]);
+    expect((await post({ ...second, responses: [{ ...second.responses[0], answers: { valence: 3 } }] })).body.error).toMatch(/arousal: not answered/);
+    expect((await post(second)).status).toBe(201);
+  });
+});
+
+describe('size limits', () => {
+  it('a body over the limit → 413, and the uploader keeps it as rejected instead of retrying', async () => {
+    const rec = session();
+    for (const s of stream) rec.push(s);
+    const chunk = rec.takeChunk()!;
+    expect(JSON.stringify(chunk).length).toBeGreaterThan(MAX_BODY);
+    const r = await post(chunk);
+    expect(r.status).toBe(413);
+    expect(r.body.error).toMatch(/limit/);
+    const queue = new MemoryUploadQueue();
+    const outcomes: UploadOutcome[] = [];
+    const uploader = new Uploader({ endpoint: url, token: TOKEN, queue, onOutcome: (o) => outcomes.push(o) });
+    await uploader.enqueue(chunk);
+    expect(await uploader.flushOnce()).toMatchObject({ done: true });
+    expect(outcomes).toEqual([{ kind: 'rejected', uploadId: chunk.uploadId, status: 413, reason: expect.stringMatching(/limit/) }]);
+    expect(await queue.list()).toMatchObject([{ uploadId: chunk.uploadId, state: 'rejected', attempts: 1 }]);
+    expect(store.sessionIds()).not.toContain(chunk.session.sessionId);
+  });
+
+  it(`more than ${MAX_CHUNK_SAMPLES} samples in one chunk → 400 even under the byte limit`, async () => {
+    const big = createCollectServer({ store, tokens: parseTokenFile(TOKEN), maxBodyBytes: 64 * 1024 * 1024 });
+    const bigUrl = await listen(big, '127.0.0.1', 0);
+    try {
+      const chunk = oneChunk(1);
+      const many = { ...chunk, samples: Array.from({ length: MAX_CHUNK_SAMPLES + 1 }, () => chunk.samples[0]) };
+      const res = await fetch(bigUrl + UPLOAD_PATH, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(many) });
+      expect(res.status).toBe(400);
+      expect((await res.json()).error).toMatch(/samples must NOT have more than 5000 items/);
+    } finally {
+      await new Promise((r) => big.close(r));
+    }
+  });
+});
+
+describe('idempotent uploads', () => {
+  it('the same upload twice is stored once', async () => {
+    const chunk = oneChunk(8);
+    expect(await post(chunk)).toMatchObject({ status: 201, body: { status: 'stored' } });
+    expect(await post(chunk)).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+    const uploader = new Uploader({ endpoint: url, token: TOKEN, queue: new MemoryUploadQueue() });
+    expect(await uploader.send({ uploadId: chunk.uploadId, chunk, queuedAt: 0, attempts: 0, state: 'pending' })).toEqual({ kind: 'duplicate', uploadId: chunk.uploadId });
+    expect(count('samples', chunk.session.sessionId)).toBe(8);
+    expect(count('markers', chunk.session.sessionId)).toBe(1);
+    expect(count('uploads', chunk.session.sessionId)).toBe(1);
+  });
+
+  it('a different upload claiming a stored chunk number → 409, nothing added', async () => {
+    const chunk = oneChunk(3);
+    expect((await post(chunk)).status).toBe(201);
+    const r = await post({ ...chunk, uploadId: `${chunk.uploadId}-2` });
+    expect(r.status).toBe(409);
+    expect(r.body.error).toMatch(/already stored/);
+    const changed = await post({ ...chunk, uploadId: `${chunk.uploadId}-3`, seq: 1, session: { ...chunk.session, condition: 'B' } });
+    expect(changed.status).toBe(409);
+    expect(changed.body.error).toMatch(/different session details/);
+    expect(count('samples', chunk.session.sessionId)).toBe(3);
+  });
+});
+
+describe('export', () => {
+  it('npm run collect -- export writes what the recorder recorded', async () => {
+    const recorders = [session('P10', 'VR'), session('P11', 'desktop')];
+    const queue = new MemoryUploadQueue();
+    const uploader = new Uploader({ endpoint: url, token: OTHER_TOKEN, queue });
+    for (const [k, rec] of recorders.entries()) {
+      stream.forEach((s, i) => {
+        rec.push(s);
+        if (i % 40 === 5) rec.mark(`event ${i}`, k ? 'controller' : 'keyboard', 'detail, with "quotes"');
+      });
+      rec.respond('valence-arousal', { valence: 2 + k, arousal: 7.5 });
+      rec.stop();
+      for (let c = rec.takeChunk(30); c; c = rec.takeChunk(30)) await uploader.enqueue(c);
+    }
+    uploader.start();
+    await uploader.drained();
+    await uploader.stop();
+    const out = join(dir, 'export');
+    const log = execFileSync(process.execPath, ['--import', 'tsx', 'tools/collect/cli.ts', 'export', '--db', join(dir, 'study.sqlite'), '--out', out, '--study', 'study-b'], { encoding: 'utf8' });
+    expect(log).toMatch(`exported 2 session(s), ${2 * stream.length} sample(s)`);
+    const recorded = recorders.map((r) => r.recording());
+    const exported = readdirSync(join(out, 'json')).map((f) => recordingFromJson(readFileSync(join(out, 'json', f), 'utf8')));
+    const byId = (id: string) => exported.find((e) => e.session.sessionId === id);
+    for (const r of recorded) expect(byId(r.session.sessionId)).toEqual(r);
+    for (const [name, text] of Object.entries(exportCsvFiles(recorded))) expect(readFileSync(join(out, name), 'utf8')).toBe(text);
+  });
+
+  it('export of a missing database is a clear error, not an empty file', () => {
+    let message = '';
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'tools/collect/cli.ts', 'export', '--db', join(dir, 'missing.sqlite'), '--out', join(dir, 'x')], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      message = String((e as { stderr: string }).stderr);
+    }
+    expect(message).toMatch(/database .*missing.sqlite does not exist/);
+  });
+});
+
