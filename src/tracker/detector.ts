@@ -10,9 +10,7 @@ import defaultWeightsUrl from '@vladmandic/face-api/model/tiny_face_detector_mod
 import type { PixelBox } from '../core/preprocess.js';
 import { TrackerError } from './types.js';
 
-/** The detector's input side: 224 is its fastest size and plenty for a face filling a webcam frame. */
-export const DETECTOR_INPUT_SIZE = 224;
-export const DEFAULT_MIN_SCORE = 0.4;
+import { DEFAULT_MIN_SCORE, DETECTOR_INPUT_SIZE } from './detector-config.js';
 
 async function fetchOrThrow(url: string): Promise<Response> {
   let response: Response;

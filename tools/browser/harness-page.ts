@@ -10,3 +10,6 @@ declare global {
 
 window.halfface = tracker;
 window.halffaceReady = true;
+
+/** bench:browser's page functions, loaded only when asked for. */
+(window as unknown as { halffaceBench: () => Promise<unknown> }).halffaceBench = () => import('./bench-page.js');

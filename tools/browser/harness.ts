@@ -68,7 +68,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
     // Listed up front so Vite never discovers a dependency mid-test and reloads the page.
     optimizeDeps: {
-      entries: [HARNESS_PATH.slice(1), 'src/tracker/worker.ts', 'src/tracker/detector.ts'],
+      entries: [HARNESS_PATH.slice(1), 'src/tracker/worker.ts', 'src/tracker/detector.ts', 'tools/browser/bench-page.ts'],
       include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-backend-wasm', '@vladmandic/face-api/dist/face-api.esm-nobundle.js'],
     },
     worker: { format: 'es' },
