@@ -1,0 +1,38 @@
+/**
+ * The minimal embed: expression mirroring in an existing React Three Fiber scene. The lines that
+ * matter are the import, useExpression() and <ExpressionAvatar/>; the rest is an ordinary R3F page.
+ */
+import { Canvas } from '@react-three/fiber';
+import { useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { ExpressionAvatar, useExpression } from 'halfface';
+
+function App() {
+  // The model is served by this page (see vite.config.ts): nothing comes from third-party hosts.
+  const expression = useExpression({ modelUrl: './models/student-baseline/model.json', source: 'camera', roi: { mode: 'full' } });
+
+  // Only for the status line; the avatar reads expression.latest every frame without re-rendering.
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const id = setInterval(() => tick((n) => n + 1), 250);
+    return () => clearInterval(id);
+  }, []);
+
+  return (
+    <>
+      <p id="status">
+        {expression.status}
+        {expression.error ? ` · ${expression.error.message}` : ''}
+        {` · ${expression.frames} frames`}
+        {expression.latest ? ` · ${expression.latest.label}` : ''}
+      </p>
+      <Canvas camera={{ position: [0, 0, 0.6], fov: 35 }}>
+        <ambientLight intensity={0.7} />
+        <directionalLight position={[1, 2, 3]} intensity={1.5} />
+        <ExpressionAvatar expression={expression} />
+      </Canvas>
+    </>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(<App />);

@@ -1,0 +1,42 @@
+/**
+ * halfface as a library: add expression mirroring to an R3F / @react-three/xr scene.
+ *
+ *   import { useExpression, ExpressionAvatar } from 'halfface';
+ *   const expression = useExpression({ modelUrl: '/models/student/model.json', source: 'camera' });
+ *   <ExpressionAvatar expression={expression} position={[0, 1.5, -0.6]} />
+ *
+ * Models load only from the URL you pass (serve models/<name>/ yourself); nothing is fetched from
+ * third-party hosts. See docs/developers.md.
+ */
+
+// Tracker: camera frame → expression probabilities, label, ARKit blendshapes, VRM presets.
+export { ExpressionTracker, MIN_CALIBRATION_FRAMES, openCamera, TrackerError } from './tracker/index.js';
+export type {
+  RoiOptions, RoiSource, SmoothingOptions, TrackerErrorCode, TrackerOptions, TrackerState, TrackerStats, TrackResult,
+} from './tracker/index.js';
+
+// Labels, preprocessing and occlusion: exactly what the model saw in training.
+export { argmax, EXPRESSIONS, NUM_CLASSES, type Expression } from './core/labels.js';
+export { FACE_PIXELS, FACE_SIZE, luma, normalisePixel } from './core/face-geometry.js';
+export { hiddenRows, occlude, OCCLUSIONS, parseOcclusion, type Occlusion } from './core/occlusion.js';
+export {
+  boxToPixels, faceFromRgba, FULL_FRAME, isValidBox, PLACEMENTS, preprocessFrame, PreprocessError, squareFaceBox, toModelInput,
+  type Box, type PixelBox, type Placement,
+} from './core/preprocess.js';
+
+// Expression → avatar mapping, smoothing, neutral calibration.
+export {
+  ARKIT_BLENDSHAPES, ARKIT_TABLE, arkitWeights, toRecord, VRM_PRESETS, VRM_TABLE, vrmWeights, type ArkitBlendshape, type VrmPreset,
+} from './core/blendshapes.js';
+export { DEFAULT_ONE_EURO, LabelHysteresis, OneEuroFilter, ProbabilitySmoother, type OneEuroConfig } from './core/smoothing.js';
+export { applyCalibration, CalibrationError, fitNeutralCalibration, type NeutralCalibration } from './core/calibration.js';
+
+// React Three Fiber.
+export { useExpression, type ExpressionHandle, type ExpressionInput, type ExpressionStatus, type UseExpressionOptions } from './embed/use-expression.js';
+export { ExpressionAvatar, type ExpressionAvatarProps, type ExpressionSourceLike } from './embed/ExpressionAvatar.js';
+export { AvatarLoadError, loadAvatar, type LoadedAvatar } from './scene/avatar-loader.js';
+export { bindArkitMorphs, FaceDriver, type FaceTarget, type MorphBinding } from './scene/face-driver.js';
+
+// Research recording and the OSC bridge client.
+export * from './research/index.js';
+export { connectOscBridge, DEFAULT_OSC_BRIDGE_URL, type OscBridgeClient, type OscBridgeClientOptions, type OscBridgeState } from './bridge/osc-bridge-client.js';
