@@ -1,0 +1,120 @@
+/** The app shell: the 3D scene full-window, with the desktop controls and notices over it. */
+import type { XRStore } from '@react-three/xr';
+import { useEffect, useState } from 'react';
+import { RoiEditor } from '../capture/RoiEditor.js';
+import { isAvatarFile } from '../scene/avatar-loader.js';
+import type { ScenePort } from '../scene/probe.js';
+import { Scene } from '../scene/Scene.js';
+import type { AppController } from './controller.js';
+import { useStore } from './store.js';
+
+function InputPicker({ controller }: { controller: AppController }) {
+  const store = controller.store;
+  const input = useStore(store, (s) => s.input);
+  const cameras = useStore(store, (s) => s.cameras);
+  const value = input?.kind === 'camera' ? `camera:${input.deviceId ?? ''}` : input?.kind ?? '';
+  return (
+    <label className="row">
+      input{' '}
+      <select
+        data-testid="input-select"
+        value={value}
+        onChange={(e) => {
+          const v = e.target.value;
+          if (v === 'demo') void controller.useDemo(null);
+          else if (v.startsWith('camera:')) void controller.useCamera(v.slice('camera:'.length) || undefined);
+        }}
+      >
+        {cameras.map((c) => <option key={c.deviceId} value={`camera:${c.deviceId}`}>{c.label}</option>)}
+        {input?.kind === 'camera' && !cameras.some((c) => `camera:${c.deviceId}` === value) && <option value={value}>{input.label}</option>}
+        {cameras.length === 0 && input?.kind !== 'camera' && <option value="camera:">camera (ask for access)</option>}
+        {input?.kind === 'file' && <option value="file">file: {input.label}</option>}
+        <option value="demo">demo face (built in)</option>
+      </select>{' '}
+      <label className="file-button">
+        video file…
+        <input type="file" accept="video/*" onChange={(e) => { const f = e.target.files?.[0]; if (f) void controller.useFile(f); e.target.value = ''; }} />
+      </label>
+    </label>
+  );
+}
+
+export function App({ controller, xrStore, port }: { controller: AppController; xrStore: XRStore; port: ScenePort }) {
+  const store = controller.store;
+  const s = useStore(store, (st) => st);
+  const [avatarUrl, setAvatarUrl] = useState('');
+  const [dropping, setDropping] = useState(false);
+
+  useEffect(() => {
+    const over = (e: DragEvent) => { e.preventDefault(); setDropping(true); };
+    const leave = () => setDropping(false);
+    const drop = (e: DragEvent) => {
+      e.preventDefault();
+      setDropping(false);
+      const file = e.dataTransfer?.files[0];
+      if (!file) return;
+      if (isAvatarFile(file.name)) controller.loadAvatar(URL.createObjectURL(file), file.name);
+      else if (file.type.startsWith('video/')) void controller.useFile(file);
+      else store.setState({ avatarError: `"${file.name}" is neither an avatar (.vrm, .glb, .gltf) nor a video file` });
+    };
+    window.addEventListener('dragover', over);
+    window.addEventListener('dragleave', leave);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('dragleave', leave);
+      window.removeEventListener('drop', drop);
+    };
+  }, [controller, store]);
+
+  useEffect(() => xrStore.subscribe((x) => store.setState({ presenting: x.session != null })), [xrStore, store]);
+
+  const latest = s.latest;
+  return (
+    <div className={dropping ? 'app dropping' : 'app'}>
+      <Scene controller={controller} xrStore={xrStore} port={port} />
+      <div className="hud">
+        <h1>halfface</h1>
+        <div className="status" data-testid="tracker-status">
+          {s.trackerStatus === 'ready'
+            ? `tracking${s.trackerInWorker ? ' (worker)' : ''}: ${latest ? `${latest.label} ${(latest.confidence * 100).toFixed(0)}%` : 'waiting for a face…'}`
+            : s.trackerStatus === 'loading' ? 'loading the expression model…' : 'tracker unavailable'}
+        </div>
+        {s.trackerMessage && <div className="message error" data-testid="tracker-message">{s.trackerMessage}</div>}
+        {s.inputNotice && <div className="message notice" role="status" data-testid="input-notice">{s.inputNotice}</div>}
+        <InputPicker controller={controller} />
+        <div className="row">
+          <button onClick={() => void controller.calibrateNeutral()} disabled={s.calibration === 'running'}>
+            {s.calibration === 'running' ? 'Calibrating… hold still' : 'Calibrate neutral'}
+          </button>
+          <button onClick={() => void controller.toggleRecording()} className={s.recording ? 'recording' : ''}>{s.recording ? '■ Stop' : '● Record'}</button>
+          <button onClick={() => store.setState({ roiEditorOpen: !s.roiEditorOpen })}>ROI…</button>
+        </div>
+        {(s.calibrationMessage || s.recorderMessage) && <div className="message">{s.calibrationMessage ?? s.recorderMessage}</div>}
+        <form className="row" onSubmit={(e) => { e.preventDefault(); if (avatarUrl.trim()) controller.loadAvatar(avatarUrl.trim()); }}>
+          <input placeholder="avatar URL (.vrm / .glb) or drop a file" value={avatarUrl} onChange={(e) => setAvatarUrl(e.target.value)} />
+          <button type="submit">Load</button>
+        </form>
+        <div className="avatar-line" data-testid="avatar-name">avatar: {s.avatar.name}{s.avatarLoading ? ' (loading another…)' : ''}</div>
+        {s.avatarError && (
+          <div className="message error" role="alert" data-testid="avatar-error">
+            {s.avatarError}. Keeping the current avatar. <button onClick={() => store.setState({ avatarError: null })}>dismiss</button>
+          </div>
+        )}
+      </div>
+      <RoiEditor
+        video={controller.video}
+        key={s.input ? `${s.input.kind}:${s.input.deviceId ?? s.input.label}` : 'none'}
+        currentRoi={latest?.roi ?? null}
+        editing={s.roiEditorOpen}
+        canSave={s.input?.kind === 'camera'}
+        onSave={(roi) => { void controller.calibrateRoi(roi); store.setState({ roiEditorOpen: false }); }}
+        onReset={() => void controller.calibrateRoi(null)}
+        onClose={() => store.setState({ roiEditorOpen: false })}
+      />
+      {s.xrSupported && !s.presenting && (
+        <button className="enter-vr" data-testid="enter-vr" onClick={() => void xrStore.enterVR()}>Enter VR</button>
+      )}
+    </div>
+  );
+}

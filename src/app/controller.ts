@@ -1,0 +1,228 @@
+/**
+ * The app's imperative side: picks the input, owns the tracker and runs the tracking loop. The loop
+ * is its own timer chain, not the render loop: the scene reads the latest result whenever it draws,
+ * so a slow inference never holds up a frame (in XR or on the desktop).
+ */
+import { clearRoi, loadRoi, saveRoi, type StoredRoi } from '../capture/roi-store.js';
+import { listCameras, openCameraSource, openDemoSource, openFileSource, type VideoSource } from '../capture/sources.js';
+import { ExpressionTracker, TrackerError, type RoiOptions, type TrackResult } from '../tracker/index.js';
+import type { ExpressionRecorder } from './recorder.js';
+import { roiFor } from './roi.js';
+import { createStore, initialAppState, type AppState, type Store } from './store.js';
+
+export const DEFAULT_MODEL_URL = '/models/student-baseline/model.json';
+/** Tracking rate cap: cameras give 30 fps; more would only queue work. */
+const TRACK_INTERVAL_MS = 1000 / 30;
+
+export interface ControllerOptions {
+  modelUrl?: string;
+  /** 'demo' skips the camera; 'camera' (default) tries it and falls back to the demo */
+  input?: 'camera' | 'demo';
+  /** run inference in a worker (default true) */
+  worker?: boolean;
+}
+
+export class AppController {
+  readonly store: Store<AppState> = createStore(initialAppState);
+  private source: VideoSource | null = null;
+  private tracker: ExpressionTracker | null = null;
+  private trackerRoi = '';
+  private trackerGeneration = 0;
+  private loopTimer: ReturnType<typeof setTimeout> | null = null;
+  private running = false;
+  private recorder: ExpressionRecorder | null = null;
+  private readonly modelUrl: string;
+
+  constructor(private readonly options: ControllerOptions = {}) {
+    this.modelUrl = options.modelUrl ?? DEFAULT_MODEL_URL;
+  }
+
+  get video(): HTMLVideoElement | null {
+    return this.source?.video ?? null;
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    if (this.options.input === 'demo') await this.useDemo(null);
+    else await this.useCamera();
+    this.loop();
+  }
+
+  /** Opens a camera (default one when deviceId is absent); falls back to the demo face with a notice. */
+  async useCamera(deviceId?: string): Promise<void> {
+    let source: VideoSource;
+    try {
+      source = await openCameraSource(deviceId);
+    } catch (e) {
+      const code = e instanceof TrackerError ? e.code : null;
+      const notice = code === 'camera-denied'
+        ? 'Camera permission was denied, so the built-in demo face is driving the avatar. Allow the camera and pick it above to use your own face.'
+        : `No camera is available (${(e as Error).message}), so the built-in demo face is driving the avatar.`;
+      await this.useDemo(notice);
+      return;
+    }
+    await this.setSource(source, null);
+    this.refreshCameras();
+  }
+
+  async useFile(file: File): Promise<void> {
+    try {
+      await this.setSource(await openFileSource(file), null);
+    } catch (e) {
+      this.store.setState({ inputNotice: `The video file could not be used: ${(e as Error).message}` });
+    }
+  }
+
+  async useDemo(notice: string | null): Promise<void> {
+    await this.setSource(await openDemoSource(), notice);
+  }
+
+  async refreshCameras(): Promise<void> {
+    try {
+      this.store.setState({ cameras: await listCameras() });
+    } catch {
+      this.store.setState({ cameras: [] });
+    }
+  }
+
+  private async setSource(source: VideoSource, notice: string | null): Promise<void> {
+    this.source?.stop();
+    this.source = source;
+    const stored = source.kind === 'camera' ? loadRoi(source.deviceId ?? '') : null;
+    this.store.setState({
+      input: { kind: source.kind, label: source.label, deviceId: source.deviceId },
+      inputNotice: notice,
+      latest: null,
+    });
+    await this.useRoi(roiFor(source.kind, stored));
+  }
+
+  /** Saves a calibrated ROI for the current camera (or forgets it with null) and applies it. */
+  async calibrateRoi(roi: StoredRoi | null): Promise<void> {
+    const input = this.store.getState().input;
+    if (!input) return;
+    if (input.kind === 'camera') {
+      if (roi) saveRoi(input.deviceId ?? '', roi);
+      else clearRoi(input.deviceId ?? '');
+    }
+    await this.useRoi(roi ? { mode: 'fixed', box: roi.box, placement: roi.placement } : roiFor(input.kind, null));
+  }
+
+  /** The ROI is fixed when a tracker is created, so a new ROI means a new tracker. */
+  private async useRoi(roi: RoiOptions): Promise<void> {
+    this.store.setState({ roi });
+    const key = JSON.stringify(roi);
+    if (this.tracker && key === this.trackerRoi) return;
+    const generation = ++this.trackerGeneration;
+    this.tracker?.dispose();
+    this.tracker = null;
+    this.trackerRoi = key;
+    this.store.setState({ trackerStatus: 'loading', trackerMessage: null, calibration: 'none', calibrationMessage: null });
+    try {
+      const tracker = await ExpressionTracker.create({
+        modelUrl: this.modelUrl,
+        roi,
+        worker: this.options.worker,
+        onStateChange: (state) => {
+          if (state === 'context-lost') this.store.setState({ trackerMessage: 'GPU context lost, recovering…' });
+          if (state === 'ready') this.store.setState({ trackerMessage: null });
+        },
+      });
+      if (generation !== this.trackerGeneration || !this.running) {
+        tracker.dispose();
+        return;
+      }
+      this.tracker = tracker;
+      this.store.setState({ trackerStatus: 'ready', trackerMessage: null, trackerInWorker: tracker.inWorker });
+    } catch (e) {
+      if (generation !== this.trackerGeneration) return;
+      this.store.setState({ trackerStatus: 'error', trackerMessage: `The expression tracker could not start: ${(e as Error).message}` });
+    }
+  }
+
+  private loop = async (): Promise<void> => {
+    if (!this.running) return;
+    const started = performance.now();
+    const { tracker, source } = this;
+    if (tracker && source && this.store.getState().trackingEnabled && tracker.state === 'ready') {
+      try {
+        const result = await tracker.track(source.video, performance.now());
+        if (result && tracker === this.tracker) this.accept(result);
+      } catch (e) {
+        // Unreadable frames (covered camera, no face, video not started) are normal moments: keep going.
+        if (!(e instanceof TrackerError) || (e.code !== 'bad-frame' && e.code !== 'context-lost' && e.code !== 'disposed')) {
+          this.store.setState({ trackerMessage: (e as Error).message });
+        }
+      }
+    }
+    if (!this.running) return;
+    this.loopTimer = setTimeout(this.loop, Math.max(0, TRACK_INTERVAL_MS - (performance.now() - started)));
+  };
+
+  private accept(result: TrackResult): void {
+    this.store.setState((s) => ({ latest: result, trackedFrames: s.trackedFrames + 1 }));
+    if (this.store.getState().recording) this.recorder?.push(result);
+  }
+
+  setTrackingEnabled(enabled: boolean): void {
+    this.store.setState({ trackingEnabled: enabled, ...(enabled ? {} : { latest: null }) });
+  }
+
+  async calibrateNeutral(durationMs = 3000): Promise<void> {
+    const tracker = this.tracker;
+    if (!tracker) {
+      this.store.setState({ calibration: 'failed', calibrationMessage: 'the tracker is not ready yet' });
+      return;
+    }
+    this.store.setState({ calibration: 'running', calibrationMessage: 'hold a neutral face…' });
+    try {
+      await tracker.calibrateNeutral(durationMs);
+      this.store.setState({ calibration: 'done', calibrationMessage: 'neutral face calibrated' });
+    } catch (e) {
+      this.store.setState({ calibration: 'failed', calibrationMessage: (e as Error).message });
+    }
+  }
+
+  /** Attaches the research recorder the record buttons drive (null detaches). */
+  setRecorder(recorder: ExpressionRecorder | null): void {
+    if (this.recorder && this.store.getState().recording) void this.recorder.stop();
+    this.recorder = recorder;
+    this.store.setState({ recording: false, recorderMessage: null });
+  }
+
+  async toggleRecording(): Promise<void> {
+    const recording = this.store.getState().recording;
+    if (!this.recorder) {
+      this.store.setState({ recorderMessage: 'no recorder is attached to this app' });
+      return;
+    }
+    try {
+      if (recording) {
+        await this.recorder.stop();
+        this.store.setState({ recording: false, recorderMessage: 'recording stopped' });
+      } else {
+        await this.recorder.start({ input: this.store.getState().input, startedAtMs: performance.now() });
+        this.store.setState({ recording: true, recorderMessage: 'recording' });
+      }
+    } catch (e) {
+      this.store.setState({ recording: false, recorderMessage: `recording failed: ${(e as Error).message}` });
+    }
+  }
+
+  loadAvatar(url: string, name = url): void {
+    this.store.setState({ avatarSource: { url, name }, avatarError: null });
+  }
+
+  async trackerStats() {
+    return this.tracker ? this.tracker.stats() : null;
+  }
+
+  dispose(): void {
+    this.running = false;
+    if (this.loopTimer) clearTimeout(this.loopTimer);
+    this.tracker?.dispose();
+    this.tracker = null;
+    this.source?.stop();
+    this.source = null;
+  }
+}

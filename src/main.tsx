@@ -1,0 +1,54 @@
+/**
+ * Entry point. URL parameters:
+ *   ?avatar=URL      load a VRM or glTF avatar (ARKit-named morph targets) instead of the default head
+ *   ?input=demo      skip the camera and use the built-in demo face
+ *   ?model=URL       another model.json (default: /models/student-baseline/model.json)
+ *   ?xr=emulate      install the iwer WebXR emulator (Meta Quest 3) before the app starts: for tests
+ *                    and for trying the immersive view without a headset
+ *   ?worker=0        run inference on the main thread
+ */
+import { createXRStore } from '@react-three/xr';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './app/App.js';
+import { AppController } from './app/controller.js';
+import { installDebugSnapshot } from './app/debug.js';
+import { ScenePort } from './scene/probe.js';
+
+async function main() {
+  const params = new URLSearchParams(location.search);
+  if (params.get('xr') === 'emulate') {
+    const { XRDevice, metaQuest3 } = await import('iwer');
+    // Forced: Chromium exposes a native navigator.xr even where no headset is attached.
+    new XRDevice(metaQuest3).installRuntime({ forceInstall: true });
+  }
+  const controller = new AppController({
+    modelUrl: params.get('model') ?? undefined,
+    input: params.get('input') === 'demo' ? 'demo' : 'camera',
+    worker: params.get('worker') !== '0',
+  });
+  const port = new ScenePort();
+  // Emulation only when asked for (?xr=emulate), never silently on localhost.
+  const xrStore = createXRStore({ emulate: false, offerSession: false });
+  const avatar = params.get('avatar');
+  if (avatar) controller.loadAvatar(avatar, avatar.split('/').pop() || avatar);
+  installDebugSnapshot(controller, port);
+  if (params.has('bench')) Object.assign(window, { __halffaceBench: { setTracking: (on: boolean) => controller.setTrackingEnabled(on), port } });
+
+  navigator.xr?.isSessionSupported('immersive-vr').then(
+    (supported) => controller.store.setState({ xrSupported: supported }),
+    () => controller.store.setState({ xrSupported: false }),
+  );
+
+  createRoot(document.getElementById('root')!).render(
+    <StrictMode>
+      <App controller={controller} xrStore={xrStore} port={port} />
+    </StrictMode>,
+  );
+  await controller.start();
+}
+
+main().catch((e) => {
+  document.body.insertAdjacentHTML('beforeend', `<pre class="fatal">halfface could not start: ${String((e as Error)?.message ?? e)}</pre>`);
+  console.error(e);
+});

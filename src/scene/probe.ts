@@ -1,0 +1,46 @@
+/**
+ * What the scene tells the outside about itself each frame: counters, what is in view, the weights
+ * applied to the avatar. The debug snapshot (window.__halfface), tests and the scene benchmark read it.
+ */
+export interface HistoryEntry {
+  /** performance.now() */
+  t: number;
+  /** tracker label at that moment (null: no result yet) */
+  label: string | null;
+  probabilities: Record<string, number> | null;
+  /** ARKit morph influences read back from the avatar meshes (or VRM presets) */
+  morph: Record<string, number>;
+}
+
+export class ScenePort {
+  frames = 0;
+  xrFrames = 0;
+  /** rendered triangles in the last frame */
+  triangles = 0;
+  avatarInView = false;
+  panelInView = false;
+  avatarKind: 'default' | 'vrm' | 'gltf' = 'default';
+  morph: Record<string, number> = {};
+  /** ms between the last frames and CPU ms spent updating + rendering them (ring buffers) */
+  readonly frameIntervals: number[] = [];
+  readonly frameWork: number[] = [];
+  readonly history: HistoryEntry[] = [];
+  private static readonly KEEP = 600;
+
+  pushFrame(intervalMs: number, workMs: number): void {
+    this.frameIntervals.push(intervalMs);
+    this.frameWork.push(workMs);
+    if (this.frameIntervals.length > ScenePort.KEEP) this.frameIntervals.shift();
+    if (this.frameWork.length > ScenePort.KEEP) this.frameWork.shift();
+  }
+
+  pushHistory(entry: HistoryEntry): void {
+    this.history.push(entry);
+    if (this.history.length > ScenePort.KEEP) this.history.shift();
+  }
+
+  resetTimings(): void {
+    this.frameIntervals.length = 0;
+    this.frameWork.length = 0;
+  }
+}
