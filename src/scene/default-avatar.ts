@@ -264,8 +264,8 @@ export function createDefaultAvatar(): THREE.Group {
   const hairMaterial = new THREE.MeshStandardMaterial({ color: PALETTE.hair, roughness: 0.8 });
   // A cap over the crown, pushed back so the forehead shows.
   const hair = new THREE.Mesh(new THREE.SphereGeometry(1.05, 48, 24, 0, Math.PI * 2, 0, Math.PI * 0.5), hairMaterial);
-  hair.scale.set(HEAD.x * 1.02, HEAD.y * 0.95, HEAD.z * 1.02);
-  hair.position.set(0, 0.22, -0.12);
+  hair.scale.set(HEAD.x * 1.03, HEAD.y * 0.9, HEAD.z * 1.05);
+  hair.position.set(0, 0.4, -0.16);
   hair.name = 'hair';
   root.add(hair);
   for (const sign of [-1, 1]) {

@@ -1,0 +1,61 @@
+/** The default avatar carries every shape the expression mapping drives, and the face driver moves them. */
+import * as THREE from 'three';
+import { describe, expect, it } from 'vitest';
+import { ARKIT_TABLE, arkitWeights, type ArkitBlendshape } from '../src/core/blendshapes.js';
+import { EXPRESSIONS } from '../src/core/labels.js';
+import { createDefaultAvatar } from '../src/scene/default-avatar.js';
+import { approach, bindArkitMorphs, canonicalShapeName, FaceDriver, readMorphWeights } from '../src/scene/face-driver.js';
+
+/** Vertex positions of a mesh with the given morph influences applied (relative morph targets). */
+function morphed(mesh: THREE.Mesh, weights: Partial<Record<string, number>>): Float32Array {
+  const base = mesh.geometry.getAttribute('position').array as Float32Array;
+  const out = Float32Array.from(base);
+  for (const [name, w] of Object.entries(weights)) {
+    const index = mesh.morphTargetDictionary![name];
+    if (index === undefined) continue;
+    const delta = mesh.geometry.morphAttributes.position![index].array as Float32Array;
+    for (let i = 0; i < out.length; i++) out[i] += delta[i] * (w ?? 0);
+  }
+  return out;
+}
+
+describe('default avatar', () => {
+  const avatar = createDefaultAvatar();
+  const bindings = bindArkitMorphs(avatar);
+  const mouth = avatar.getObjectByName('mouth') as THREE.Mesh;
+
+  it('has a morph target for every ARKit shape the mapping drives', () => {
+    const driven = new Set(EXPRESSIONS.flatMap((e) => Object.keys(ARKIT_TABLE[e])));
+    const present = new Set(bindings.flatMap((b) => b.slots.map(([name]) => name)));
+    for (const shape of driven) expect(present, shape).toContain(shape);
+  });
+
+  it('smiling lifts the mouth corners, jawOpen drops the lower lip', () => {
+    const n = 25; // mouth samples per curve: rows are upper outer, upper inner, lower inner, lower outer
+    const y = (pos: Float32Array, row: number, i: number) => pos[(row * n + i) * 3 + 1];
+    const rest = morphed(mouth, {});
+    const smile = morphed(mouth, { mouthSmileLeft: 1, mouthSmileRight: 1 });
+    const open = morphed(mouth, { jawOpen: 1 });
+    expect(y(smile, 1, 0) - y(rest, 1, 0)).toBeGreaterThan(0.1);
+    expect(y(smile, 1, n - 1) - y(rest, 1, n - 1)).toBeGreaterThan(0.1);
+    expect(y(rest, 2, 12) - y(open, 2, 12)).toBeGreaterThan(0.2);
+    for (const v of [...smile, ...open]) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  it('the face driver moves the mesh weights toward the mapped weights, frame-rate independent', () => {
+    const driver = new FaceDriver();
+    const happy = arkitWeights({ neutral: 0, happiness: 1, surprise: 0, sadness: 0, anger: 0, disgust: 0, fear: 0, contempt: 0 });
+    driver.setTarget(happy, { happy: 1 });
+    for (let i = 0; i < 60; i++) driver.update({ kind: 'arkit', bindings }, 1 / 60);
+    const weights = readMorphWeights(bindings);
+    for (const [shape, w] of Object.entries(happy) as [ArkitBlendshape, number][]) expect(weights[shape]).toBeCloseTo(w, 3);
+    expect(weights.jawOpen).toBe(0);
+    // one 1/30 s step equals two 1/60 s steps
+    expect(approach(approach(0, 1, 1 / 60), 1, 1 / 60)).toBeCloseTo(approach(0, 1, 1 / 30), 12);
+  });
+
+  it('recognises ARKit names as rigs spell them', () => {
+    expect(canonicalShapeName('MouthSmile_L')).toBe(canonicalShapeName('mouthSmileLeft'));
+    expect(canonicalShapeName('blendShape1.jawOpen')).toBe(canonicalShapeName('jawOpen'));
+  });
+});
