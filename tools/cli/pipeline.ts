@@ -1,0 +1,108 @@
+/**
+ * npm run pipeline -- --data DIR
+ * teacher → baseline → kd → triplet → concat → eval → export, resuming whatever is already done.
+ * Each stage trains in runs/<stage>; models go to models/<name> with a card.
+ */
+import { Command } from 'commander';
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Occlusion } from '../../src/core/occlusion.js';
+import { selectBackend } from '../backend/select.js';
+import { resolveDataDir } from '../data/ferplus.js';
+import { evaluateModelDir, type EvaluationReport } from '../eval/evaluate-model.js';
+import { percent } from '../eval/format.js';
+import { writeCard, type CardInput } from '../model/card.js';
+import { exportModel } from '../model/export.js';
+import { defaultConfig, STAGES, type Stage, type TrainConfig } from '../train/config.js';
+import { readConfig, readEpochs, readState } from '../train/run-dir.js';
+import { objectiveFor } from '../train/stages.js';
+import { train } from '../train/trainer.js';
+import { runCli } from './run-cli.js';
+
+export const MODEL_NAMES: Record<Stage, string> = {
+  teacher: 'teacher', baseline: 'student-baseline', kd: 'student-kd', triplet: 'student-triplet', concat: 'student-concat',
+};
+
+const SUMMARIES: Record<Stage, string> = {
+  teacher: 'The teacher: a VGG-style CNN trained on whole faces. It teaches the students; it is not meant for the headset.',
+  baseline: 'The "no distillation" student: the compact headset network trained on the lower half of the face only.',
+  kd: 'Student distilled from the teacher (Hinton KD: the teacher sees the whole face, the student the lower half).',
+  triplet: 'Student trained with the triplet-loss distillation of Georgescu & Ionescu (teacher embeddings as positives).',
+  concat: 'The KD and triplet students side by side, their embeddings concatenated under one trained head: one graph.',
+};
+
+function stageConfig(stage: Stage, dataDir: string, runsDir: string): TrainConfig {
+  const config = defaultConfig(stage, dataDir);
+  if (stage === 'kd' || stage === 'triplet') config.teacher = join(runsDir, 'teacher');
+  if (stage === 'concat') config.concat = { kd: join(runsDir, 'kd'), triplet: join(runsDir, 'triplet') };
+  return config;
+}
+
+const program = new Command()
+  .name('pipeline')
+  .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA or ../shared/datasets/ferplus)')
+  .option('--runs <dir>', 'where the runs live', 'runs')
+  .option('--models <dir>', 'where exported models go', 'models')
+  .option('--stages <list>', 'stages to train, comma-separated', STAGES.join(','))
+  .option('--no-train', 'only evaluate, export and write cards from the best models the runs have so far')
+  .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto');
+
+runCli(async () => {
+  program.parse();
+  const o = program.opts();
+  const dataDir = resolveDataDir(o.data);
+  const stages = String(o.stages).split(',').map((s) => s.trim()) as Stage[];
+  for (const s of stages) if (!(STAGES as readonly string[]).includes(s)) throw new Error(`unknown stage "${s}"`);
+  const backend = await selectBackend(o.backend);
+  console.log(`backend: ${backend.name} — ${backend.detail}`);
+
+  if (o.train) {
+    for (const stage of stages) {
+      const runDir = join(o.runs, stage);
+      const config = existsSync(join(runDir, 'config.json')) ? readConfig(runDir) : stageConfig(stage, dataDir, o.runs);
+      console.log(`\n== ${stage} (${runDir})`);
+      await train(config, runDir, objectiveFor(stage));
+    }
+  }
+
+  const shipped: { stage: Stage; accuracy: number; card: CardInput }[] = [];
+  for (const stage of stages) {
+    const runDir = join(o.runs, stage);
+    if (!existsSync(join(runDir, 'best', 'model.json'))) {
+      console.log(`${stage}: no best model yet, nothing to export`);
+      continue;
+    }
+    const out = join(o.models, MODEL_NAMES[stage]);
+    rmSync(out, { recursive: true, force: true });
+    const exportInfo = await exportModel(join(runDir, 'best'), out);
+    const config = readConfig(runDir);
+    const occlusions: Occlusion[] = stage === 'teacher' ? ['none', 'lower'] : ['lower', 'none'];
+    const evaluations: EvaluationReport[] = [];
+    for (const occlusion of occlusions) evaluations.push(await evaluateModelDir(out, dataDir, 'FER2013Valid', occlusion, config.labelMode));
+    const state = readState(runDir);
+    const card: CardInput = {
+      name: MODEL_NAMES[stage], summary: SUMMARIES[stage], exportInfo, evaluations,
+      runs: [{ dir: runDir, config, state, epochs: readEpochs(runDir), backend: backend.name }],
+      notes: state?.finished ? [] : ['Training is not finished: this is the best epoch so far of a run that continues with `npm run pipeline` or `npm run train -- --resume`.'],
+    };
+    writeCard(out, card);
+    console.log(`${stage} -> ${out}: ${evaluations.map((e) => `${e.occlusion} ${percent(e.accuracy)}`).join(', ')}, ${(exportInfo.bytes / 1e6).toFixed(2)} MB`);
+    if (stage !== 'teacher') shipped.push({ stage, accuracy: evaluations[0].accuracy, card });
+  }
+
+  // The headset model: the best student on the lower half (the concat when it earns its cost).
+  if (shipped.length) {
+    const best = shipped.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+    const target = join(o.models, 'halfface');
+    rmSync(target, { recursive: true, force: true });
+    cpSync(join(o.models, MODEL_NAMES[best.stage]), target, { recursive: true });
+    const why = shipped.map((s) => `${s.stage} ${percent(s.accuracy)}`).join(', ');
+    writeCard(target, {
+      ...best.card,
+      name: 'halfface (the headset model)',
+      summary: `The model the app and the library load by default. It is **${MODEL_NAMES[best.stage]}**: ${best.card.summary}`,
+      notes: [`Chosen as the best lower-half accuracy on FER2013Valid among the students available: ${why}.`, ...best.card.notes],
+    });
+    console.log(`\nshipped models/halfface = ${MODEL_NAMES[best.stage]} (best lower-half accuracy on FER2013Valid: ${why})`);
+  }
+});
