@@ -17,6 +17,11 @@ export const NUM_VOTE_COLUMNS = VOTE_COLUMNS.length;
 export type LabelMode = 'majority' | 'probability';
 export const LABEL_MODES: readonly LabelMode[] = ['majority', 'probability'];
 
+export function parseLabelMode(value: string): LabelMode {
+  if ((LABEL_MODES as readonly string[]).includes(value)) return value as LabelMode;
+  throw new Error(`unknown label mode "${value}": expected one of ${LABEL_MODES.join(', ')}`);
+}
+
 /** Zeroes every column that got exactly one vote: a single tagger is treated as an outlier. */
 export function removeOutlierVotes(votes: ArrayLike<number>): number[] {
   return Array.from(votes, (v) => (v === 1 ? 0 : v));

@@ -6,10 +6,10 @@
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LABEL_MODES, type LabelMode } from '../../src/core/labels.js';
+import { LABEL_MODES, parseLabelMode } from '../../src/core/labels.js';
 import { parseOcclusion } from '../../src/core/occlusion.js';
 import { selectBackend } from '../backend/select.js';
-import { resolveDataDir, SPLITS, type SplitName } from '../data/ferplus.js';
+import { parseSplit, resolveDataDir, SPLITS } from '../data/ferplus.js';
 import { buildComparison, comparisonNote, comparisonTable, evaluateModels, nameModels, parseLimit, perClassComparison, pickBaseline } from '../report/compare.js';
 import { resolveModelDir } from './model-path.js';
 import { runCli } from './run-cli.js';
@@ -30,8 +30,8 @@ const program = new Command()
 runCli(async () => {
   program.parse();
   const o = program.opts();
-  if (!(SPLITS as readonly string[]).includes(o.split)) throw new Error(`unknown split "${o.split}": expected one of ${SPLITS.join(', ')}`);
-  if (!(LABEL_MODES as readonly string[]).includes(o.labelMode)) throw new Error(`unknown label mode "${o.labelMode}": expected one of ${LABEL_MODES.join(', ')}`);
+  const splitName = parseSplit(o.split);
+  const labelMode = parseLabelMode(o.labelMode);
   const occlusion = parseOcclusion(o.occlusion);
   const limit = parseLimit(o.limit);
   const given = o.models as string[];
@@ -40,7 +40,7 @@ runCli(async () => {
   const backend = await selectBackend(o.backend, Number(o.threads) || 0);
   console.log(`backend ${backend.name}: ${backend.detail}`);
   const { split, reports } = await evaluateModels(models, {
-    dataDir: resolveDataDir(o.data), split: o.split as SplitName, occlusion, labelMode: o.labelMode as LabelMode, limit, log: (m) => console.log(m),
+    dataDir: resolveDataDir(o.data), split: splitName, occlusion, labelMode, limit, log: (m) => console.log(m),
   });
   const comparison = buildComparison(models, reports, split.labels, baselineIndex);
   console.log('');

@@ -5,10 +5,10 @@
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LABEL_MODES, type LabelMode } from '../../src/core/labels.js';
+import { LABEL_MODES, parseLabelMode } from '../../src/core/labels.js';
 import { parseOcclusion } from '../../src/core/occlusion.js';
 import { selectBackend } from '../backend/select.js';
-import { resolveDataDir, SPLITS, type SplitName } from '../data/ferplus.js';
+import { parseSplit, resolveDataDir, SPLITS } from '../data/ferplus.js';
 import { evaluateModelDir } from '../eval/evaluate-model.js';
 import { confusionText, percent, perClassTable } from '../eval/format.js';
 import { resolveModelDir } from './model-path.js';
@@ -28,12 +28,12 @@ const program = new Command()
 runCli(async () => {
   program.parse();
   const o = program.opts();
-  if (!(SPLITS as readonly string[]).includes(o.split)) throw new Error(`unknown split "${o.split}": expected one of ${SPLITS.join(', ')}`);
-  if (!(LABEL_MODES as readonly string[]).includes(o.labelMode)) throw new Error(`unknown label mode "${o.labelMode}"`);
+  const split = parseSplit(o.split);
+  const labelMode = parseLabelMode(o.labelMode);
   const occlusion = parseOcclusion(o.occlusion);
   const modelDir = resolveModelDir(o.model);
   const backend = await selectBackend(o.backend);
-  const report = await evaluateModelDir(modelDir, resolveDataDir(o.data), o.split as SplitName, occlusion, o.labelMode as LabelMode);
+  const report = await evaluateModelDir(modelDir, resolveDataDir(o.data), split, occlusion, labelMode);
   console.log(`model ${modelDir} on ${report.split} (${report.n} images, ${occlusion} occlusion, ${report.labelMode} labels, backend ${backend.name})`);
   console.log(`accuracy: ${percent(report.accuracy)}`);
   console.log(perClassTable(report));

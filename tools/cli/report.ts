@@ -3,10 +3,10 @@
  * Scores the models on the same images and writes the markdown report with its pictures.
  */
 import { Command } from 'commander';
-import { LABEL_MODES, type LabelMode } from '../../src/core/labels.js';
+import { LABEL_MODES, parseLabelMode } from '../../src/core/labels.js';
 import { parseOcclusion } from '../../src/core/occlusion.js';
 import { selectBackend } from '../backend/select.js';
-import { resolveDataDir, SPLITS, type SplitName } from '../data/ferplus.js';
+import { parseSplit, resolveDataDir, SPLITS } from '../data/ferplus.js';
 import { buildComparison, evaluateModels, nameModels, parseLimit, pickBaseline } from '../report/compare.js';
 import { readRun, writeReport } from '../report/report.js';
 import { resolveModelDir } from './model-path.js';
@@ -29,8 +29,8 @@ const program = new Command()
 runCli(async () => {
   program.parse();
   const o = program.opts();
-  if (!(SPLITS as readonly string[]).includes(o.split)) throw new Error(`unknown split "${o.split}": expected one of ${SPLITS.join(', ')}`);
-  if (!(LABEL_MODES as readonly string[]).includes(o.labelMode)) throw new Error(`unknown label mode "${o.labelMode}": expected one of ${LABEL_MODES.join(', ')}`);
+  const splitName = parseSplit(o.split);
+  const labelMode = parseLabelMode(o.labelMode);
   if (!/\.md$/i.test(o.out)) throw new Error(`--out must name a markdown file (.md), got "${o.out}"`);
   const occlusion = parseOcclusion(o.occlusion);
   const limit = parseLimit(o.limit);
@@ -42,7 +42,7 @@ runCli(async () => {
   const backend = await selectBackend(o.backend, Number(o.threads) || 0);
   console.log(`backend ${backend.name}: ${backend.detail}`);
   const { split, reports } = await evaluateModels(models, {
-    dataDir: resolveDataDir(o.data), split: o.split as SplitName, occlusion, labelMode: o.labelMode as LabelMode, limit, log: (m) => console.log(m),
+    dataDir: resolveDataDir(o.data), split: splitName, occlusion, labelMode, limit, log: (m) => console.log(m),
   });
   const comparison = buildComparison(models, reports, split.labels, baselineIndex);
   const written = writeReport({

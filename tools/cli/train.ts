@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { LABEL_MODES, type LabelMode } from '../../src/core/labels.js';
+import { LABEL_MODES, parseLabelMode } from '../../src/core/labels.js';
 import { parseOcclusion } from '../../src/core/occlusion.js';
 import { selectBackend } from '../backend/select.js';
 import { resolveDataDir } from '../data/ferplus.js';
@@ -62,10 +62,7 @@ runCli(async () => {
     if (o.lr) config.learningRate = o.lr;
     if (o.patience !== undefined) config.patience = o.patience;
     if (o.occlusion) config.occlusion = parseOcclusion(o.occlusion);
-    if (o.labelMode) {
-      if (!(LABEL_MODES as readonly string[]).includes(o.labelMode)) throw new Error(`unknown label mode "${o.labelMode}"`);
-      config.labelMode = o.labelMode as LabelMode;
-    }
+    if (o.labelMode) config.labelMode = parseLabelMode(o.labelMode);
     if (o.limitTrain) config.limitTrain = o.limitTrain;
     if (o.limitValid) config.limitValid = o.limitValid;
     if (o.seed !== undefined) config.seed = o.seed;

@@ -14,6 +14,11 @@ import { EXPRESSIONS, NUM_VOTE_COLUMNS, targetFor, type LabelMode } from '../../
 export const SPLITS = ['FER2013Train', 'FER2013Valid', 'FER2013Test'] as const;
 export type SplitName = (typeof SPLITS)[number];
 
+export function parseSplit(value: string): SplitName {
+  if ((SPLITS as readonly string[]).includes(value)) return value as SplitName;
+  throw new Error(`unknown split "${value}": expected one of ${SPLITS.join(', ')}`);
+}
+
 /** One split as decoded from disk: row i of pixels and votes belongs to names[i]. */
 export interface RawSplit {
   split: string;
