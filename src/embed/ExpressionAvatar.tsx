@@ -8,10 +8,8 @@
  */
 import { useFrame, type ThreeElements } from '@react-three/fiber';
 import { useEffect, useMemo, useState } from 'react';
-import type * as THREE from 'three';
-import { loadAvatar, type LoadedAvatar } from '../scene/avatar-loader.js';
-import { createDefaultAvatar } from '../scene/default-avatar.js';
-import { bindArkitMorphs, FaceDriver, type FaceTarget } from '../scene/face-driver.js';
+import { defaultAvatarTarget, loadAvatar, type LoadedAvatar } from '../scene/avatar-loader.js';
+import { FaceDriver } from '../scene/face-driver.js';
 import type { TrackResult } from '../tracker/index.js';
 
 /** Anything with the latest result: useExpression()'s handle, or your own object. */
@@ -28,15 +26,8 @@ export type ExpressionAvatarProps = Omit<ThreeElements['group'], 'children'> & {
   onLoad?: (avatar: { kind: 'vrm' | 'gltf' | 'default' }) => void;
 };
 
-/** The built-in head is modelled in units of its half-width (~10 cm). */
-const DEFAULT_SCALE = 0.1;
-
 export function ExpressionAvatar({ expression, url, onError, onLoad, ...group }: ExpressionAvatarProps) {
-  const fallback = useMemo(() => {
-    const root = createDefaultAvatar();
-    root.scale.setScalar(DEFAULT_SCALE);
-    return { root: root as THREE.Object3D, face: { kind: 'arkit', bindings: bindArkitMorphs(root) } as FaceTarget };
-  }, []);
+  const fallback = useMemo(defaultAvatarTarget, []);
   const [loaded, setLoaded] = useState<LoadedAvatar | null>(null);
   const driver = useMemo(() => new FaceDriver(), []);
 

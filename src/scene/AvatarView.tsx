@@ -4,21 +4,13 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type * as THREE from 'three';
 import type { AppState, Store } from '../app/store.js';
 import { useStore } from '../app/store.js';
-import { loadAvatar, type LoadedAvatar } from './avatar-loader.js';
-import { createDefaultAvatar } from './default-avatar.js';
-import { bindArkitMorphs, FaceDriver, readMorphWeights, type FaceTarget } from './face-driver.js';
+import { defaultAvatarTarget, loadAvatar, type LoadedAvatar } from './avatar-loader.js';
+import { FaceDriver, readMorphWeights } from './face-driver.js';
 import type { ScenePort } from './probe.js';
-
-/** The default head is modelled in units of its half-width (~10 cm). */
-const DEFAULT_SCALE = 0.1;
 
 export function AvatarView({ store, port, position }: { store: Store<AppState>; port: ScenePort; position: [number, number, number] }) {
   const source = useStore(store, (s) => s.avatarSource);
-  const fallback = useMemo(() => {
-    const root = createDefaultAvatar();
-    root.scale.setScalar(DEFAULT_SCALE);
-    return { root: root as THREE.Object3D, face: { kind: 'arkit', bindings: bindArkitMorphs(root) } as FaceTarget };
-  }, []);
+  const fallback = useMemo(defaultAvatarTarget, []);
   const [loaded, setLoaded] = useState<LoadedAvatar | null>(null);
   const driver = useMemo(() => new FaceDriver(), []);
   const sway = useRef<THREE.Group>(null);

@@ -6,7 +6,18 @@
 import * as THREE from 'three';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { VRMLoaderPlugin, VRMUtils, type VRM } from '@pixiv/three-vrm';
+import { createDefaultAvatar } from './default-avatar.js';
 import { bindArkitMorphs, type FaceTarget } from './face-driver.js';
+
+/** The built-in head is modelled in units of its half-width (~10 cm). */
+const DEFAULT_AVATAR_SCALE = 0.1;
+
+/** The built-in avatar, scaled to metres, with its ARKit morphs bound: the fallback of every view. */
+export function defaultAvatarTarget(): { root: THREE.Object3D; face: FaceTarget } {
+  const root = createDefaultAvatar();
+  root.scale.setScalar(DEFAULT_AVATAR_SCALE);
+  return { root, face: { kind: 'arkit', bindings: bindArkitMorphs(root) } };
+}
 
 export interface LoadedAvatar {
   kind: 'vrm' | 'gltf';
