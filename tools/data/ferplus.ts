@@ -232,11 +232,13 @@ export function loadRawSplit(base: string, split: SplitName, options: LoadOption
   log(`${split}: decoded ${raw.names.length} images, skipped ${raw.skipped.length}`);
   if (stem && cacheDir) {
     mkdirSync(cacheDir, { recursive: true });
-    // Written under temporary names then renamed, so a killed run never leaves half a cache.
-    writeFileSync(`${stem}.bin.tmp`, Buffer.concat([raw.pixels, raw.votes]));
-    writeFileSync(`${stem}.json.tmp`, JSON.stringify({ names: raw.names, skipped: raw.skipped }));
-    renameSync(`${stem}.bin.tmp`, `${stem}.bin`);
-    renameSync(`${stem}.json.tmp`, `${stem}.json`);
+    // Written under temporary names then renamed, so a killed run never leaves half a cache; the
+    // names carry the pid because two runs started together decode the same split at once.
+    const tmp = `.${process.pid}.tmp`;
+    writeFileSync(`${stem}.bin${tmp}`, Buffer.concat([raw.pixels, raw.votes]));
+    writeFileSync(`${stem}.json${tmp}`, JSON.stringify({ names: raw.names, skipped: raw.skipped }));
+    renameSync(`${stem}.bin${tmp}`, `${stem}.bin`);
+    renameSync(`${stem}.json${tmp}`, `${stem}.json`);
   }
   return raw;
 }
