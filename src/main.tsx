@@ -2,7 +2,7 @@
  * Entry point. URL parameters:
  *   ?avatar=URL      load a VRM or glTF avatar (ARKit-named morph targets) instead of the default head
  *   ?input=demo      skip the camera and use the built-in demo face
- *   ?model=URL       another model.json (default: /models/student-baseline/model.json)
+ *   ?model=URL       another model.json (default: /models/halfface/model.json)
  *   ?xr=emulate      install the iwer WebXR emulator (Meta Quest 3) before the app starts: for tests
  *                    and for trying the immersive view without a headset
  *   ?worker=0        run inference on the main thread

@@ -74,6 +74,6 @@ describe('examples/embed in Chromium', () => {
     expect(errors).toEqual([]);
     // everything came from the page's own server
     expect(requests.filter((u) => !u.startsWith(base) && !u.startsWith('data:') && !u.startsWith('blob:'))).toEqual([]);
-    expect(requests.some((u) => u.endsWith('/models/student-baseline/model.json'))).toBe(true);
+    expect(requests.some((u) => u.endsWith('/models/halfface/model.json'))).toBe(true);
   });
 });

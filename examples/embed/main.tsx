@@ -9,7 +9,7 @@ import { ExpressionAvatar, useExpression } from 'halfface';
 
 function App() {
   // The model is served by this page (see vite.config.ts): nothing comes from third-party hosts.
-  const expression = useExpression({ modelUrl: './models/student-baseline/model.json', source: 'camera', roi: { mode: 'full' } });
+  const expression = useExpression({ modelUrl: './models/halfface/model.json', source: 'camera', roi: { mode: 'full' } });
 
   // Only for the status line; the avatar reads expression.latest every frame without re-rendering.
   const [, tick] = useState(0);

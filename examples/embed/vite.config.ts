@@ -15,7 +15,7 @@ function modelFiles(): Plugin {
     name: 'example-models',
     apply: 'build',
     closeBundle() {
-      cpSync(resolve(REPO, 'models/student-baseline'), resolve(import.meta.dirname, 'dist/models/student-baseline'), { recursive: true });
+      cpSync(resolve(REPO, 'models/halfface'), resolve(import.meta.dirname, 'dist/models/halfface'), { recursive: true });
     },
   };
 }

@@ -10,7 +10,7 @@ import type { ExpressionRecorder } from './recorder.js';
 import { roiFor } from './roi.js';
 import { createStore, initialAppState, type AppState, type Store } from './store.js';
 
-export const DEFAULT_MODEL_URL = '/models/student-baseline/model.json';
+export const DEFAULT_MODEL_URL = '/models/halfface/model.json';
 /** Tracking rate cap: cameras give 30 fps; more would only queue work. */
 const TRACK_INTERVAL_MS = 1000 / 30;
 

@@ -4,7 +4,7 @@
  * and for face-api's expression net (the peer, from its npm package), and the peer/student ratio;
  * then how often the detector ROI finds real FER+ faces whole and with the upper half blacked out.
  *
- *   npm run bench:browser -- [--model models/student-baseline] [--frames 100] [--detector-images 200]
+ *   npm run bench:browser -- [--model models/halfface] [--frames 100] [--detector-images 200]
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ function row(name: string, t: BenchPage.Timings): string {
 
 async function main() {
   const program = new Command('bench:browser')
-    .option('--model <dir>', 'student model folder (model.json + weights.bin)', 'models/student-baseline')
+    .option('--model <dir>', 'student model folder (model.json + weights.bin)', 'models/halfface')
     .option('--data <dir>', 'FER+ folder (default $HALFFACE_DATA or ../shared/datasets/ferplus)')
     .option('--frames <n>', 'timed frames per model', '100')
     .option('--warm-up <n>', 'untimed frames first', '10')
