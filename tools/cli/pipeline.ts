@@ -33,7 +33,10 @@ const SUMMARIES: Record<Stage, string> = {
 
 function stageConfig(stage: Stage, dataDir: string, runsDir: string): TrainConfig {
   const config = defaultConfig(stage, dataDir);
-  if (stage === 'kd' || stage === 'triplet') config.teacher = join(runsDir, 'teacher');
+  if (stage === 'kd' || stage === 'triplet') {
+    config.teacher = join(runsDir, 'teacher');
+    config.initFrom = join(runsDir, 'baseline');
+  }
   if (stage === 'concat') config.concat = { kd: join(runsDir, 'kd'), triplet: join(runsDir, 'triplet') };
   return config;
 }

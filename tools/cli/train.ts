@@ -20,14 +20,14 @@ const program = new Command()
   .requiredOption('--stage <stage>', `one of ${STAGES.join(', ')}`)
   .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA or ../shared/datasets/ferplus)')
   .option('--out <dir>', 'run folder (default: runs/<stage>)')
-  .option('--teacher <dir>', 'teacher run folder (kd, triplet; and initialisation of the baseline if --init is not given)')
+  .option('--teacher <dir>', 'teacher run folder (kd, triplet; default runs/teacher)')
   .option('--kd-student <dir>', 'concat: the KD student run (default runs/kd)')
   .option('--triplet-student <dir>', 'concat: the triplet student run (default runs/triplet)')
   .option('--temperature <t>', 'kd: softmax temperature', Number)
   .option('--alpha <a>', 'kd: weight of the distillation term (1 - alpha on the hard labels)', Number)
   .option('--margin <m>', 'triplet: margin on squared distances of L2-normalised embeddings', Number)
   .option('--triplet-weight <w>', 'triplet: weight of the triplet term next to cross-entropy', Number)
-  .option('--init <dir>', 'initialise from this run or model folder (layers matched by name and shape)')
+  .option('--init <dir>', 'initialise from this run or model folder (layers matched by name and shape; kd and triplet: runs/baseline when it exists)')
   .option('--epochs <n>', 'epochs', Number)
   .option('--batch-size <n>', 'batch size', Number)
   .option('--lr <x>', 'peak learning rate (Adam, cosine decay)', Number)
@@ -73,6 +73,7 @@ runCli(async () => {
     if (o.margin !== undefined) config.triplet.margin = o.margin;
     if (o.tripletWeight !== undefined) config.triplet.weight = o.tripletWeight;
     if (o.init) config.initFrom = o.init;
+    else if ((stage === 'kd' || stage === 'triplet') && existsSync('runs/baseline/best/model.json')) config.initFrom = 'runs/baseline';
     if (o.threads !== undefined) config.threads = o.threads;
     config.backend = o.backend;
   }

@@ -51,6 +51,9 @@ export interface TrainConfig {
 export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
   const isTeacher = stage === 'teacher';
   const isConcat = stage === 'concat';
+  // kd and triplet fine-tune the baseline student (the paper distils into a student already trained
+  // on occluded faces): a few epochs at a lower rate.
+  const isFineTune = stage === 'kd' || stage === 'triplet';
   return {
     stage,
     architecture: isTeacher ? 'teacher' : 'student',
@@ -60,9 +63,9 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     limitTrain: 0,
     limitValid: 0,
     // concat trains only a linear head on frozen features: few epochs.
-    epochs: isConcat ? 5 : 30,
+    epochs: isConcat ? 5 : isFineTune ? 3 : 30,
     batchSize: 64,
-    learningRate: 1e-3,
+    learningRate: isFineTune ? 3e-4 : 1e-3,
     finalLearningRateFraction: 0.02,
     patience: 8,
     seed: 1,
