@@ -1,8 +1,9 @@
-/** Where the real FER+ data lives for tests: $HALFFACE_DATA or ../shared/datasets/ferplus. */
+/** Where the real FER+ data lives for tests: the same folder the CLIs use by default. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { resolveDataDir } from '../../tools/data/ferplus.js';
 
-export const DATA_DIR = resolve(process.env.HALFFACE_DATA ?? '../shared/datasets/ferplus');
+export const DATA_DIR = resolveDataDir();
 export const VALID_DIR = resolve(DATA_DIR, 'FER2013Valid');
 
 if (!existsSync(resolve(VALID_DIR, 'label.csv'))) {

@@ -32,7 +32,7 @@ function row(name: string, t: BenchPage.Timings): string {
 async function main() {
   const program = new Command('bench:browser')
     .option('--model <dir>', 'student model folder (model.json + weights.bin)', 'models/halfface')
-    .option('--data <dir>', 'FER+ folder (default $HALFFACE_DATA or ../shared/datasets/ferplus)')
+    .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or a parent)')
     .option('--frames <n>', 'timed frames per model', '100')
     .option('--warm-up <n>', 'untimed frames first', '10')
     .option('--detector-images <n>', 'FER+ Valid images for the detector hit rate (0 = skip)', '200')

@@ -14,7 +14,7 @@ export function addComparisonOptions(program: Command): Command {
   return program
     .requiredOption('--models <dirs...>', 'model folders (model.json) or run folders (their best model)')
     .option('--baseline <model>', 'the model the others are tested against (name or path; default: the first)')
-    .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA or ../shared/datasets/ferplus)')
+    .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or a parent)')
     .option('--split <name>', SPLITS.join(' | '), 'FER2013Valid')
     .option('--occlusion <mode>', 'none | lower | upper', 'lower')
     .option('--label-mode <mode>', LABEL_MODES.join(' | '), 'majority')

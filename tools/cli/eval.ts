@@ -17,7 +17,7 @@ import { runCli } from './run-cli.js';
 const program = new Command()
   .name('eval')
   .requiredOption('--model <dir>', 'model folder (model.json) or run folder (uses its best model)')
-  .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA or ../shared/datasets/ferplus)')
+  .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or a parent)')
   .option('--split <name>', SPLITS.join(' | '), 'FER2013Valid')
   .option('--occlusion <mode>', 'none | lower | upper', 'lower')
   .option('--label-mode <mode>', LABEL_MODES.join(' | '), 'majority')

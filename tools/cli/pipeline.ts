@@ -43,7 +43,7 @@ function stageConfig(stage: Stage, dataDir: string, runsDir: string): TrainConfi
 
 const program = new Command()
   .name('pipeline')
-  .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA or ../shared/datasets/ferplus)')
+  .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or a parent)')
   .option('--runs <dir>', 'where the runs live', 'runs')
   .option('--models <dir>', 'where exported models go', 'models')
   .option('--stages <list>', 'stages to train, comma-separated', STAGES.join(','))

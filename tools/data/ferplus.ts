@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { FACE_PIXELS, FACE_SIZE, luma } from '../../src/core/face-geometry.js';
 import { EXPRESSIONS, NUM_VOTE_COLUMNS, targetFor, type LabelMode } from '../../src/core/labels.js';
@@ -286,7 +286,16 @@ export function describeSplit(split: LabelledSplit): string {
   return `${split.split} (${split.mode}): ${split.names.length} images (${split.dropped} dropped by the protocol): ${cells}`;
 }
 
-/** Resolves the data folder: the flag, else $HALFFACE_DATA, else ../shared/datasets/ferplus. */
+/** Resolves the data folder: the flag, else $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or one of its parents. */
 export function resolveDataDir(flag?: string): string {
-  return resolve(flag ?? process.env.HALFFACE_DATA ?? '../shared/datasets/ferplus');
+  const given = flag ?? process.env.HALFFACE_DATA;
+  if (given) return resolve(given);
+  // The data sits in a shared/ folder beside the clone, or beside one of its parents (a CI clone
+  // may be nested deeper than the working copy).
+  const repoRoot = resolve(import.meta.dirname, '../..');
+  for (let dir = dirname(repoRoot); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'shared/datasets/ferplus');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return resolve(repoRoot, '../shared/datasets/ferplus');
+  }
 }
