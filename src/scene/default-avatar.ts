@@ -185,48 +185,46 @@ function cheekGeometry(): THREE.BufferGeometry {
   return buildMorphGeometry({ positions: cheekPositions, index, targets });
 }
 
-/** A rounded button nose; noseSneer lifts and flares its sides. */
-function noseGeometry(): THREE.BufferGeometry {
-  const sphere = new THREE.SphereGeometry(1, 20, 14);
+/**
+ * A unit sphere reshaped per vertex: `place` maps each unit-sphere vertex to its position under the
+ * given morph parameters, which builds the rest shape and every morph target alike.
+ */
+function sphereMorphGeometry(
+  segments: [number, number],
+  place: (ux: number, uy: number, uz: number, params: Params) => [number, number, number],
+  targets: Record<string, Params>,
+): THREE.BufferGeometry {
+  const sphere = new THREE.SphereGeometry(1, segments[0], segments[1]);
   const unit = Array.from(sphere.getAttribute('position').array as Float32Array);
   const index = Array.from(sphere.getIndex()!.array);
   sphere.dispose();
   const positions = (params: Params) => {
     const out: number[] = [];
-    for (let i = 0; i < unit.length; i += 3) {
-      const [ux, uy, uz] = [unit[i], unit[i + 1], unit[i + 2]];
-      const left = leftShare(ux, 1);
-      const sneer = sided(params, 'noseSneer', left) * Math.abs(ux);
-      const x = ux * 0.1 * (1 + 0.25 * sneer);
-      const y = -0.13 + uy * 0.085 + 0.05 * sneer;
-      out.push(x, y, surfaceZ(0, -0.13) - 0.02 + uz * 0.09);
-    }
+    for (let i = 0; i < unit.length; i += 3) out.push(...place(unit[i], unit[i + 1], unit[i + 2], params));
     return out;
   };
-  return buildMorphGeometry({ positions, index, targets: { noseSneerLeft: { noseSneerLeft: 1 }, noseSneerRight: { noseSneerRight: 1 } } });
+  return buildMorphGeometry({ positions, index, targets });
+}
+
+/** A rounded button nose; noseSneer lifts and flares its sides. */
+function noseGeometry(): THREE.BufferGeometry {
+  return sphereMorphGeometry([20, 14], (ux, uy, uz, params) => {
+    const sneer = sided(params, 'noseSneer', leftShare(ux, 1)) * Math.abs(ux);
+    return [ux * 0.1 * (1 + 0.25 * sneer), -0.13 + uy * 0.085 + 0.05 * sneer, surfaceZ(0, -0.13) - 0.02 + uz * 0.09];
+  }, { noseSneerLeft: { noseSneerLeft: 1 }, noseSneerRight: { noseSneerRight: 1 } });
 }
 
 /** The head itself: the chin drops with jawOpen, the cheeks bulge with cheekPuff. */
 function headGeometry(): THREE.BufferGeometry {
-  const sphere = new THREE.SphereGeometry(1, 64, 48);
-  const unit = Array.from(sphere.getAttribute('position').array as Float32Array);
-  const index = Array.from(sphere.getIndex()!.array);
-  sphere.dispose();
-  const positions = (params: Params) => {
-    const out: number[] = [];
-    for (let i = 0; i < unit.length; i += 3) {
-      const [ux, uy, uz] = [unit[i], unit[i + 1], unit[i + 2]];
-      const chin = smooth01((-uy - 0.35) / 0.45) * smooth01((uz + 0.3) / 0.6);
-      const cheek = smooth01(1 - Math.abs(uy + 0.25) / 0.35) * smooth01((Math.abs(ux) - 0.4) / 0.4) * smooth01(uz / 0.5);
-      out.push(
-        ux * HEAD.x * (1 + 0.12 * p(params, 'cheekPuff') * cheek),
-        uy * HEAD.y - 0.16 * p(params, 'jawOpen') * chin,
-        uz * HEAD.z + 0.03 * p(params, 'jawForward') * chin,
-      );
-    }
-    return out;
-  };
-  return buildMorphGeometry({ positions, index, targets: { jawOpen: { jawOpen: 1 }, cheekPuff: { cheekPuff: 1 }, jawForward: { jawForward: 1 } } });
+  return sphereMorphGeometry([64, 48], (ux, uy, uz, params) => {
+    const chin = smooth01((-uy - 0.35) / 0.45) * smooth01((uz + 0.3) / 0.6);
+    const cheek = smooth01(1 - Math.abs(uy + 0.25) / 0.35) * smooth01((Math.abs(ux) - 0.4) / 0.4) * smooth01(uz / 0.5);
+    return [
+      ux * HEAD.x * (1 + 0.12 * p(params, 'cheekPuff') * cheek),
+      uy * HEAD.y - 0.16 * p(params, 'jawOpen') * chin,
+      uz * HEAD.z + 0.03 * p(params, 'jawForward') * chin,
+    ];
+  }, { jawOpen: { jawOpen: 1 }, cheekPuff: { cheekPuff: 1 }, jawForward: { jawForward: 1 } });
 }
 
 export const PALETTE = {
