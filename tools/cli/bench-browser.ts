@@ -15,6 +15,7 @@ import { FIXTURE_PREFIX, startHarness } from '../browser/harness.js';
 import type * as BenchPage from '../browser/bench-page.js';
 import { loadSplit, resolveDataDir } from '../data/ferplus.js';
 import { runCli } from './run-cli.js';
+import { addDataOption } from './options.js';
 
 type Bench = typeof BenchPage;
 
@@ -30,9 +31,8 @@ function row(name: string, t: BenchPage.Timings): string {
 }
 
 async function main() {
-  const program = new Command('bench:browser')
-    .option('--model <dir>', 'student model folder (model.json + weights.bin)', 'models/halfface')
-    .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or a parent)')
+  const program = addDataOption(new Command('bench:browser')
+    .option('--model <dir>', 'student model folder (model.json + weights.bin)', 'models/halfface'))
     .option('--frames <n>', 'timed frames per model', '100')
     .option('--warm-up <n>', 'untimed frames first', '10')
     .option('--detector-images <n>', 'FER+ Valid images for the detector hit rate (0 = skip)', '200')

@@ -3,24 +3,20 @@
  * on the same images and test each against a baseline, so they must read their flags the same way.
  */
 import type { Command } from 'commander';
-import { LABEL_MODES, parseLabelMode } from '../../src/core/labels.js';
+import { parseLabelMode } from '../../src/core/labels.js';
 import { parseOcclusion } from '../../src/core/occlusion.js';
 import { selectBackend } from '../backend/select.js';
-import { parseSplit, resolveDataDir, SPLITS } from '../data/ferplus.js';
+import { parseSplit, resolveDataDir } from '../data/ferplus.js';
 import { buildComparison, evaluateModels, nameModels, parseLimit, pickBaseline } from '../report/compare.js';
 import { resolveModelDir } from './model-path.js';
+import { addBackendOptions, addScoringOptions } from './options.js';
 
 export function addComparisonOptions(program: Command): Command {
-  return program
+  program
     .requiredOption('--models <dirs...>', 'model folders (model.json) or run folders (their best model)')
-    .option('--baseline <model>', 'the model the others are tested against (name or path; default: the first)')
-    .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or a parent)')
-    .option('--split <name>', SPLITS.join(' | '), 'FER2013Valid')
-    .option('--occlusion <mode>', 'none | lower | upper', 'lower')
-    .option('--label-mode <mode>', LABEL_MODES.join(' | '), 'majority')
-    .option('--limit <n>', 'score only the first N images of the split (quick checks); 0 = all')
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
-    .option('--threads <n>', 'wasm threads (0 = one per core)', '0');
+    .option('--baseline <model>', 'the model the others are tested against (name or path; default: the first)');
+  addScoringOptions(program).option('--limit <n>', 'score only the first N images of the split (quick checks); 0 = all');
+  return addBackendOptions(program, { threads: true });
 }
 
 /** Checks every flag first (a typo fails at once), then returns a function that does the slow scoring. */

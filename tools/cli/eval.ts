@@ -5,25 +5,21 @@
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LABEL_MODES, parseLabelMode } from '../../src/core/labels.js';
+import { parseLabelMode } from '../../src/core/labels.js';
 import { parseOcclusion } from '../../src/core/occlusion.js';
 import { selectBackend } from '../backend/select.js';
-import { parseSplit, resolveDataDir, SPLITS } from '../data/ferplus.js';
+import { parseSplit, resolveDataDir } from '../data/ferplus.js';
 import { evaluateModelDir } from '../eval/evaluate-model.js';
 import { confusionText, percent, perClassTable } from '../eval/format.js';
 import { resolveModelDir } from './model-path.js';
+import { addBackendOptions, addScoringOptions } from './options.js';
 import { runCli } from './run-cli.js';
 
-const program = new Command()
+const program = addBackendOptions(addScoringOptions(new Command()
   .name('eval')
-  .requiredOption('--model <dir>', 'model folder (model.json) or run folder (uses its best model)')
-  .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or a parent)')
-  .option('--split <name>', SPLITS.join(' | '), 'FER2013Valid')
-  .option('--occlusion <mode>', 'none | lower | upper', 'lower')
-  .option('--label-mode <mode>', LABEL_MODES.join(' | '), 'majority')
+  .requiredOption('--model <dir>', 'model folder (model.json) or run folder (uses its best model)'))
   .option('--json <file>', 'write {accuracy, n, split, occlusion, perClass, confusion} here')
-  .option('--png <file>', 'write a picture of the confusion matrix here')
-  .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto');
+  .option('--png <file>', 'write a picture of the confusion matrix here'), { threads: false });
 
 runCli(async () => {
   program.parse();

@@ -18,6 +18,7 @@ import { defaultConfig, STAGES, type Stage, type TrainConfig } from '../train/co
 import { readConfig, readEpochs, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { train } from '../train/trainer.js';
+import { addDataOption } from './options.js';
 import { runCli } from './run-cli.js';
 
 export const MODEL_NAMES: Record<Stage, string> = {
@@ -42,9 +43,8 @@ function stageConfig(stage: Stage, dataDir: string, runsDir: string): TrainConfi
   return config;
 }
 
-const program = new Command()
-  .name('pipeline')
-  .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or a parent)')
+const program = addDataOption(new Command()
+  .name('pipeline'))
   .option('--runs <dir>', 'where the runs live', 'runs')
   .option('--models <dir>', 'where exported models go', 'models')
   .option('--stages <list>', 'stages to train, comma-separated', STAGES.join(','))

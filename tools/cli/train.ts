@@ -12,13 +12,13 @@ import { defaultConfig, STAGES, type Stage, type TrainConfig } from '../train/co
 import { readConfig, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { removeRun, train } from '../train/trainer.js';
+import { addBackendOptions, addDataOption } from './options.js';
 import { runCli } from './run-cli.js';
 
-const program = new Command()
+const program = addBackendOptions(addDataOption(new Command()
   .name('train')
   .description('Train one stage of the halfface pipeline on FER+.')
-  .requiredOption('--stage <stage>', `one of ${STAGES.join(', ')}`)
-  .option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or a parent)')
+  .requiredOption('--stage <stage>', `one of ${STAGES.join(', ')}`))
   .option('--out <dir>', 'run folder (default: runs/<stage>)')
   .option('--teacher <dir>', 'teacher run folder (kd, triplet; default runs/teacher)')
   .option('--kd-student <dir>', 'concat: the KD student run (default runs/kd)')
@@ -36,9 +36,7 @@ const program = new Command()
   .option('--label-mode <mode>', `${LABEL_MODES.join(' | ')}`)
   .option('--limit-train <n>', 'use only the first N training images', Number)
   .option('--limit-valid <n>', 'use only the first N validation images', Number)
-  .option('--seed <n>', 'random seed', Number)
-  .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto')
-  .option('--threads <n>', 'wasm threads (0 = all cores)', Number)
+  .option('--seed <n>', 'random seed', Number), { threads: true })
   .option('--resume', 'continue the run in --out from its checkpoint (its saved config wins)')
   .option('--fresh', 'delete --out and start again')
   .option('--no-progress', 'no live progress bar');

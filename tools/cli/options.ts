@@ -1,0 +1,24 @@
+/**
+ * Command-line options that several CLIs share, declared once so their names, help and defaults
+ * cannot drift apart.
+ */
+import type { Command } from 'commander';
+import { LABEL_MODES } from '../../src/core/labels.js';
+import { SPLITS } from '../data/ferplus.js';
+
+export function addDataOption(program: Command): Command {
+  return program.option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or a parent)');
+}
+
+/** Which images a model is scored on: the data folder, split, occlusion and label protocol. */
+export function addScoringOptions(program: Command): Command {
+  return addDataOption(program)
+    .option('--split <name>', SPLITS.join(' | '), 'FER2013Valid')
+    .option('--occlusion <mode>', 'none | lower | upper', 'lower')
+    .option('--label-mode <mode>', LABEL_MODES.join(' | '), 'majority');
+}
+
+export function addBackendOptions(program: Command, { threads }: { threads: boolean }): Command {
+  program.option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto');
+  return threads ? program.option('--threads <n>', 'wasm threads (0 = one per core)', Number) : program;
+}
