@@ -127,13 +127,14 @@ describe('app with a fake camera showing real faces', () => {
     console.log(`[e2e-camera] ${last.trackedFrames} frames tracked; settled samples happy ${happy.length}, surprised ${surprised.length}; ` +
       `smile ${mean(happy, smile).toFixed(3)} vs ${mean(surprised, smile).toFixed(3)}, jawOpen ${mean(happy, jaw).toFixed(3)} vs ${mean(surprised, jaw).toFixed(3)}, ` +
       `browInnerUp ${mean(happy, brows).toFixed(3)} vs ${mean(surprised, brows).toFixed(3)}; labels ${JSON.stringify(countLabels(samples))}`);
-    // The size of the change depends on how good the model in models/ is (it is retrained in the
-    // background); its direction does not: smiling faces raise the smile shapes.
+    // The shipped model tells these two expressions apart clearly (smile ~0.8 vs ~0.2 with the
+    // baseline student): the margins below leave room for another model, not for a broken one.
     const shapes = Object.keys(last.morph).filter((k) => !k.startsWith('eyeBlink'));
     const change = shapes.reduce((sum, k) => sum + Math.abs(mean(happy, (s) => s.morph[k] ?? 0) - mean(surprised, (s) => s.morph[k] ?? 0)), 0);
     console.log(`[e2e-camera] summed change of ${shapes.length} morph weights between the segments: ${change.toFixed(3)}`);
-    expect(change).toBeGreaterThan(0.02);
-    expect(mean(happy, smile)).toBeGreaterThan(mean(surprised, smile) + 0.005);
+    expect(change).toBeGreaterThan(0.5);
+    expect(mean(happy, smile)).toBeGreaterThan(mean(surprised, smile) + 0.2);
+    expect(mean(surprised, jaw)).toBeGreaterThan(mean(happy, jaw));
   });
 });
 
