@@ -5,7 +5,7 @@ import { argmax, NUM_CLASSES } from '../src/core/labels.js';
 import { selectBackend } from '../tools/backend/select.js';
 import { predictSplit } from '../tools/data/batches.js';
 import { loadSplit, type LabelledSplit } from '../tools/data/ferplus.js';
-import { buildConcatModel, inferenceGraph } from '../tools/model/architectures.js';
+import { buildConcatModel, buildModel, inferenceGraph } from '../tools/model/architectures.js';
 import { loadModelFromDir } from '../tools/model/file-io.js';
 import { foldForInference } from '../tools/model/fold.js';
 import { DATA_DIR } from './helpers/data.js';
@@ -18,6 +18,13 @@ beforeAll(async () => {
   const all = loadSplit(DATA_DIR, 'FER2013Valid', 'majority');
   valid = { ...all, names: all.names.slice(0, N), pixels: all.pixels.slice(0, N * 2304), targets: all.targets.slice(0, N * NUM_CLASSES), labels: all.labels.slice(0, N) };
 });
+
+/** Non-trivial batch-norm statistics (a fresh model has none), so that the fold has something to get wrong. */
+function randomiseBatchNorms(model: tf.LayersModel) {
+  for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
+    layer.setWeights(layer.getWeights().map((w, i) => tf.tidy(() => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2, 'float32', 1) : tf.randomNormal(w.shape, 0, 0.3, 'float32', 2)))));
+  }
+}
 
 async function compare(original: tf.LayersModel, folded: tf.LayersModel) {
   const a = await predictSplit(original, valid, 'lower');
@@ -37,8 +44,9 @@ describe('folding a trained model for inference', () => {
   const disposables: tf.LayersModel[] = [];
   afterAll(() => disposables.forEach((m) => m.dispose()));
 
-  it('removes every batch norm, stand-alone ReLU after a conv, and dropout of the shipped student, and predicts the same', async () => {
-    const original = inferenceGraph(await loadModelFromDir('models/student-baseline'));
+  it('removes every batch norm, stand-alone ReLU after a conv, and dropout of a student, and predicts the same', async () => {
+    const original = inferenceGraph(buildModel('student', 5));
+    randomiseBatchNorms(original);
     const { model: folded, summary } = await foldForInference(original);
     disposables.push(original, folded);
     expect(summary).toEqual({ batchNorms: 8, activations: 9, dropouts: 2 });
@@ -51,12 +59,20 @@ describe('folding a trained model for inference', () => {
     expect(maxDiff).toBeLessThan(1e-5);
   });
 
+  it('the shipped model is exported folded, and folding it again changes nothing', async () => {
+    const shipped = await loadModelFromDir('models/halfface');
+    const { model: again, summary } = await foldForInference(shipped);
+    disposables.push(shipped, again);
+    expect(shipped.layers.map((l) => l.getClassName())).not.toContain('BatchNormalization');
+    expect(summary).toEqual({ batchNorms: 0, activations: 0, dropouts: 0 });
+    const { maxDiff, sameClass } = await compare(shipped, again);
+    expect(sameClass).toBe(N);
+    expect(maxDiff).toBe(0);
+  });
+
   it('keeps the concat graph\'s two branches and its head, and predicts the same', async () => {
     const original = inferenceGraph(buildConcatModel(7));
-    // Non-trivial batch-norm statistics, so that the fold has something to get wrong.
-    for (const layer of original.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
-      layer.setWeights(layer.getWeights().map((w, i) => tf.tidy(() => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2, 'float32', 1) : tf.randomNormal(w.shape, 0, 0.3, 'float32', 2)))));
-    }
+    randomiseBatchNorms(original);
     const { model: folded, summary } = await foldForInference(original);
     disposables.push(original, folded);
     expect(summary.batchNorms).toBe(16);

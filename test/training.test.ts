@@ -41,12 +41,12 @@ describe('training on real FER+ images', () => {
 
   it('the loss falls and the student learns its training images better than the majority class', async () => {
     // No augmentation: this checks that the network learns what it is shown, quickly.
-    const config = smallConfig({ augment: NO_AUGMENT, epochs: 5 });
+    const config = smallConfig({ augment: NO_AUGMENT, epochs: 8 });
     const { state } = await train(config, runDir, objectiveFor('baseline'), { log: quiet, progress: false });
     expect(state.finished).toBe(true);
     const epochs = readEpochs(runDir);
-    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5]);
-    expect(epochs[4].trainLoss).toBeLessThan(epochs[0].trainLoss);
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(epochs[7].trainLoss).toBeLessThan(epochs[0].trainLoss);
     // Accuracy on the 384 training images it saw, without augmentation, against the rate of
     // always answering the most frequent class.
     const trainSplit = loadSplit(DATA_DIR, 'FER2013Train', 'majority', { log: quiet });
@@ -57,6 +57,7 @@ describe('training on real FER+ images', () => {
     const counts = new Array(NUM_CLASSES).fill(0);
     seen.labels.forEach((l) => counts[l]++);
     const majorityRate = Math.max(...counts) / seen.labels.length;
+    console.log(`[training] accuracy on the seen images ${accuracy.toFixed(3)}, majority class ${majorityRate.toFixed(3)}`);
     expect(accuracy).toBeGreaterThan(majorityRate);
     // the best model was kept, and it is at least as good on Valid as every epoch
     expect(existsSync(join(runDir, 'best', 'model.json'))).toBe(true);
