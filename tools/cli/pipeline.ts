@@ -18,7 +18,7 @@ import { defaultConfig, STAGES, type Stage, type TrainConfig } from '../train/co
 import { readConfig, readEpochs, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { train } from '../train/trainer.js';
-import { addDataOption } from './options.js';
+import { addBackendOptions, addDataOption } from './options.js';
 import { runCli } from './run-cli.js';
 
 export const MODEL_NAMES: Record<Stage, string> = {
@@ -43,13 +43,12 @@ function stageConfig(stage: Stage, dataDir: string, runsDir: string): TrainConfi
   return config;
 }
 
-const program = addDataOption(new Command()
+const program = addBackendOptions(addDataOption(new Command()
   .name('pipeline'))
   .option('--runs <dir>', 'where the runs live', 'runs')
   .option('--models <dir>', 'where exported models go', 'models')
   .option('--stages <list>', 'stages to train, comma-separated', STAGES.join(','))
-  .option('--no-train', 'only evaluate, export and write cards from the best models the runs have so far')
-  .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto');
+  .option('--no-train', 'only evaluate, export and write cards from the best models the runs have so far'), { threads: false });
 
 runCli(async () => {
   program.parse();

@@ -34,7 +34,7 @@ export function cardMarkdown(c: CardInput): string {
     '| output | probabilities of neutral, happiness, surprise, sadness, anger, disgust, fear, contempt |',
     `| size | ${(c.exportInfo.bytes / 1e6).toFixed(2)} MB (model.json + weights.bin) |`,
     `| parameters | ${c.exportInfo.parameters.toLocaleString('en-US')} (after folding for inference) |`,
-    ...(c.exportInfo.folded ? [`| folded for inference | ${c.exportInfo.folded.batchNorms} batch norms into their convolutions, ${c.exportInfo.folded.activations} ReLUs into their layers, ${c.exportInfo.folded.dropouts} dropouts removed |`] : []),
+    `| folded for inference | ${c.exportInfo.folded.batchNorms} batch norms into their convolutions, ${c.exportInfo.folded.activations} ReLUs into their layers, ${c.exportInfo.folded.dropouts} dropouts removed |`,
     `| compute | ${(c.exportInfo.flops / 1e6).toFixed(1)} MFLOPs per image (multiply-adds x2, conv + dense) |`,
     `| SHA-256 | \`${c.exportInfo.sha256}\` (model.json then weights.bin) |`,
     '',
