@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../tools/backend/select.js';
 import { exportModel } from '../tools/model/export.js';
-import { loadModelFromDir } from '../tools/model/file-io.js';
+import { fileSaveHandler, loadModelFromDir } from '../tools/model/file-io.js';
 import { defaultConfig, type Stage, type TrainConfig } from '../tools/train/config.js';
 import { readEpochs } from '../tools/train/run-dir.js';
 import { objectiveFor } from '../tools/train/stages.js';
@@ -46,11 +46,21 @@ describe('distillation stages', () => {
     expect(readFileSync(join(dir('teacher'), 'best', 'weights.bin')).equals(teacherWeights)).toBe(true);
   });
 
-  it('kd and triplet refuse to start without a usable teacher', async () => {
-    await expect(train(tiny('kd', { teacher: null }), dir('kd-none'), objectiveFor('kd'), { log: quiet, progress: false })).rejects.toThrow(/needs a teacher/);
+  it('an exported (folded) teacher teaches too: it is restored to its training graph', async () => {
     const exported = join(root, 'teacher-export');
     await exportModel(join(dir('teacher'), 'best'), exported);
-    await expect(train(tiny('triplet', { teacher: exported }), dir('triplet-bad'), objectiveFor('triplet'), { log: quiet, progress: false })).rejects.toThrow(/exported browser model/);
+    const state = await run('triplet', { teacher: exported });
+    expect(state.bestAccuracy).toBeGreaterThan(0);
+  });
+
+  it('kd and triplet refuse to start without a usable teacher', async () => {
+    await expect(train(tiny('kd', { teacher: null }), dir('kd-none'), objectiveFor('kd'), { log: quiet, progress: false })).rejects.toThrow(/needs a teacher/);
+    // A model of another shape: a dense classifier on flattened faces.
+    const alien = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [48, 48, 1] }), tf.layers.dense({ units: 8, activation: 'softmax' })] });
+    const alienDir = join(root, 'alien');
+    await alien.save(fileSaveHandler(alienDir));
+    alien.dispose();
+    await expect(train(tiny('kd', { teacher: alienDir }), dir('kd-alien'), objectiveFor('kd'), { log: quiet, progress: false })).rejects.toThrow(/cannot serve as the kd stage's teacher: .*matches none of the architectures/);
   });
 
   it('concat keeps both students frozen and exports ONE graph: face in, probabilities out', async () => {

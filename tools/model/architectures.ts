@@ -23,6 +23,11 @@ export const ARCHITECTURES: Record<ArchitectureName, ArchitectureSpec> = {
   student: { blocks: [16, 32, 64, 128], convsPerBlock: 2, dropout: 0.3 },
 };
 
+export function parseArchitecture(name: string): ArchitectureName {
+  if (!Object.hasOwn(ARCHITECTURES, name)) throw new Error(`unknown architecture "${name}": expected one of ${Object.keys(ARCHITECTURES).join(', ')}`);
+  return name as ArchitectureName;
+}
+
 interface BuildOptions { seed: number; batchNormMomentum: number; prefix: string }
 
 /** Conv blocks up to the 256-d "embedding" layer (pre-activation), on an existing input. */

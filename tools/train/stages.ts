@@ -6,18 +6,32 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { facesTensor } from '../data/batches.js';
+import type { LabelledSplit } from '../data/ferplus.js';
 import { loadModelFromDir } from '../model/file-io.js';
+import { restoreTrainingModel } from '../model/unfold.js';
 import type { Stage, TrainConfig } from './config.js';
 import { crossEntropy, distillationLoss, l2Normalise, mineBatchHard, pairwiseSquaredDistances, tripletLoss } from './losses.js';
-import { bestModelDir, classificationObjective, type Objective, type ObjectiveFactory } from './trainer.js';
+import { bestModelDir, calibrationFaces, classificationObjective, type Objective, type ObjectiveFactory } from './trainer.js';
 
-/** The teacher as trained (outputs [probabilities, logits, embedding]), frozen. */
-export async function loadTeacher(config: TrainConfig): Promise<tf.LayersModel> {
-  if (!config.teacher) throw new Error(`the ${config.stage} stage needs a teacher: --teacher <teacher run folder>`);
-  const teacher = await loadModelFromDir(bestModelDir(config.teacher));
+/**
+ * The teacher with outputs [probabilities, logits, embedding], frozen: a run folder as trained, or
+ * an exported model folder restored to its training graph (calibrated on whole faces, as the
+ * teacher sees them).
+ */
+export async function loadTeacher(config: TrainConfig, trainSplit: LabelledSplit): Promise<tf.LayersModel> {
+  if (!config.teacher) throw new Error(`the ${config.stage} stage needs a teacher: --teacher <teacher run or model folder>`);
+  let teacher = await loadModelFromDir(bestModelDir(config.teacher));
   if (teacher.outputs.length < 3) {
-    teacher.dispose();
-    throw new Error(`${config.teacher} is an exported browser model; the ${config.stage} stage needs the teacher's run folder (its embedding output)`);
+    const exported = teacher;
+    const calibration = calibrationFaces(trainSplit, 'none');
+    try {
+      teacher = restoreTrainingModel(exported, calibration).model;
+    } catch (e) {
+      throw new Error(`${config.teacher} cannot serve as the ${config.stage} stage's teacher: ${(e as Error).message}`);
+    } finally {
+      exported.dispose();
+      calibration.dispose();
+    }
   }
   teacher.trainable = false;
   return teacher;
@@ -27,8 +41,8 @@ export async function loadTeacher(config: TrainConfig): Promise<tf.LayersModel> 
 const teacherOutputs = (teacher: tf.LayersModel, clean: Float32Array) =>
   teacher.predict(facesTensor(clean)) as tf.Tensor[];
 
-const kdObjective: ObjectiveFactory = async (config) => {
-  const teacher = await loadTeacher(config);
+const kdObjective: ObjectiveFactory = async (config, trainSplit) => {
+  const teacher = await loadTeacher(config, trainSplit);
   return {
     loss: (model, batch, x, targets) => {
       const [, teacherLogits] = teacherOutputs(teacher, batch.clean);
@@ -39,8 +53,8 @@ const kdObjective: ObjectiveFactory = async (config) => {
   };
 };
 
-const tripletObjective: ObjectiveFactory = async (config) => {
-  const teacher = await loadTeacher(config);
+const tripletObjective: ObjectiveFactory = async (config, trainSplit) => {
+  const teacher = await loadTeacher(config, trainSplit);
   return {
     loss: (model, batch, x, targets) => {
       const [, , teacherEmbedding] = teacherOutputs(teacher, batch.clean);

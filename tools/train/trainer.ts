@@ -8,12 +8,14 @@ import cliProgress from 'cli-progress';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { NUM_CLASSES } from '../../src/core/labels.js';
+import type { Occlusion } from '../../src/core/occlusion.js';
 import { facesTensor, makeBatch, predictSplit, type HostBatch } from '../data/batches.js';
 import { describeSplit, loadSplit, type LabelledSplit } from '../data/ferplus.js';
 import { seededRandom, shuffledIndices } from '../data/random.js';
 import { computeMetrics, predictedLabels } from '../eval/metrics.js';
 import { buildConcatModel, buildModel, CONCAT_BRANCHES } from '../model/architectures.js';
 import { fileSaveHandler, loadModelFromDir, loadOptimizerState, saveOptimizerState } from '../model/file-io.js';
+import { copyWeightsUnfolding } from '../model/unfold.js';
 import { learningRateAt, type TrainConfig } from './config.js';
 import { crossEntropy } from './losses.js';
 import { appendEpoch, INITIAL_STATE, readState, runPaths, writeConfig, writeState, type TrainState } from './run-dir.js';
@@ -34,7 +36,8 @@ export interface Objective {
   dispose: () => void;
 }
 
-export type ObjectiveFactory = (config: TrainConfig) => Promise<Objective>;
+/** Builds a stage's objective; the training split is there for calibrating a teacher given as a model folder. */
+export type ObjectiveFactory = (config: TrainConfig, trainSplit: LabelledSplit) => Promise<Objective>;
 
 export const classificationObjective: ObjectiveFactory = async () => ({
   loss: (model, _batch, x, targets) => {
@@ -49,34 +52,30 @@ export function bestModelDir(source: string): string {
   return existsSync(join(source, 'best', 'model.json')) ? join(source, 'best') : source;
 }
 
+/** A batch of training faces as the trained network sees them, for calibrating unfolded BatchNorms. */
+export function calibrationFaces(split: LabelledSplit, occlusion: Occlusion, count = 256): tf.Tensor4D {
+  const indices = Int32Array.from({ length: Math.min(count, split.labels.length) }, (_, i) => i);
+  return facesTensor(makeBatch(split, indices, occlusion, null, Math.random).faces);
+}
+
 /**
- * Copies weights by layer name from a trained model where the shapes match; layers of `model`
- * named prefix + name take the weights of `name`. Returns the layers it filled.
+ * Copies weights by layer name from a trained run or model folder where the shapes match (an
+ * exported model's folded convolutions are unfolded, see unfold.ts); layers of `model` named
+ * prefix + name take the weights of `name`. Returns the layers it filled.
  */
-export async function initialiseFrom(model: tf.LayersModel, source: string, log: (m: string) => void, prefix = ''): Promise<tf.layers.Layer[]> {
+export async function initialiseFrom(model: tf.LayersModel, source: string, calibration: tf.Tensor4D, log: (m: string) => void, prefix = ''): Promise<tf.layers.Layer[]> {
   const dir = bestModelDir(source);
   const from = await loadModelFromDir(dir);
-  const filled: tf.layers.Layer[] = [];
-  for (const layer of model.layers) {
-    if (!layer.name.startsWith(prefix)) continue;
-    const other = from.layers.find((l) => prefix + l.name === layer.name);
-    if (!other) continue;
-    const a = layer.getWeights();
-    const b = other.getWeights();
-    if (a.length && a.length === b.length && a.every((w, i) => w.shape.join() === b[i].shape.join())) {
-      layer.setWeights(b);
-      filled.push(layer);
-    }
-  }
+  const filled = copyWeightsUnfolding(model, from, calibration, prefix);
   from.dispose();
   log(`initialised ${filled.length} layers${prefix ? ` (${prefix}*)` : ''} from ${dir}`);
   return filled;
 }
 
-async function freshModel(config: TrainConfig, log: (m: string) => void): Promise<tf.LayersModel> {
+async function freshModel(config: TrainConfig, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
   if (config.stage !== 'concat') {
     const model = buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99);
-    if (config.initFrom) await initialiseFrom(model, config.initFrom, log);
+    if (config.initFrom) await initialiseFrom(model, config.initFrom, calibration, log);
     return model;
   }
   const { kd, triplet } = config.concat;
@@ -84,7 +83,7 @@ async function freshModel(config: TrainConfig, log: (m: string) => void): Promis
   const model = buildConcatModel(config.seed);
   // The branches are frozen: only the head on the concatenated embedding learns.
   for (const [prefix, source] of [[CONCAT_BRANCHES[0], kd], [CONCAT_BRANCHES[1], triplet]] as const) {
-    const filled = await initialiseFrom(model, source, log, prefix);
+    const filled = await initialiseFrom(model, source, calibration, log, prefix);
     if (filled.length === 0) throw new Error(`no layer of ${source} fits the concat model's ${prefix} branch`);
     filled.forEach((l) => { l.trainable = false; });
   }
@@ -138,10 +137,11 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     await loadOptimizerState(optimizer, paths.checkpoint).catch((e) => log(`optimizer state not restored (${(e as Error).message}); Adam restarts its moments`));
     log(`resuming ${runDir} at epoch ${state.epoch + 1}, batch ${state.batch}/${batchesPerEpoch}`);
   } else {
-    model = await freshModel(config, log);
+    const calibration = calibrationFaces(trainSplit, config.occlusion);
+    model = await freshModel(config, calibration, log).finally(() => calibration.dispose());
     state = { ...INITIAL_STATE };
   }
-  const objective = await objectiveFactory(config);
+  const objective = await objectiveFactory(config, trainSplit);
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const showBar = options.progress ?? Boolean(process.stderr.isTTY);
   let batchesThisCall = 0;
