@@ -20,7 +20,6 @@ const quiet = () => {};
 function tiny(stage: Stage, extra: Partial<TrainConfig> = {}): TrainConfig {
   return {
     ...defaultConfig(stage, DATA_DIR),
-    architecture: 'student', // a small teacher keeps the test quick
     limitTrain: 128, limitValid: 96, epochs: 1, batchSize: 32, patience: 0, batchNormMomentum: 0.9, ...extra,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * npm run pipeline -- --data DIR
- * teacher → baseline → kd → triplet → concat → eval → export, resuming whatever is already done.
+ * baseline → teacher → kd → triplet → concat → eval → export, resuming whatever is already done.
  * Each stage trains in runs/<stage>; models go to models/<name> with a card.
  */
 import { Command } from 'commander';
@@ -14,34 +14,20 @@ import { percent } from '../eval/format.js';
 import { writeCard, type CardInput } from '../model/card.js';
 import { exportModel } from '../model/export.js';
 import { CONCAT_MARGIN, pickShipped } from '../model/ship.js';
-import { defaultConfig, STAGES, type Stage, type TrainConfig } from '../train/config.js';
+import { defaultConfig, MODEL_NAMES, STAGES, withDefaultSources, type Stage } from '../train/config.js';
 import { readConfig, readEpochs, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { train } from '../train/trainer.js';
 import { addBackendOptions, addDataOption } from './options.js';
 import { runCli } from './run-cli.js';
 
-export const MODEL_NAMES: Record<Stage, string> = {
-  teacher: 'teacher', baseline: 'student-baseline', kd: 'student-kd', triplet: 'student-triplet', concat: 'student-concat',
-};
-
 const SUMMARIES: Record<Stage, string> = {
-  teacher: 'The teacher: a VGG-style CNN trained on whole faces. It teaches the students; it is not meant for the headset.',
+  teacher: 'The teacher: the baseline student fine-tuned on whole faces. It teaches the students what the upper half of the face adds; it is not meant for the headset.',
   baseline: 'The "no distillation" student: the compact headset network trained on the lower half of the face only.',
   kd: 'Student distilled from the teacher (Hinton KD: the teacher sees the whole face, the student the lower half).',
   triplet: 'Student trained with the triplet-loss distillation of Georgescu & Ionescu (teacher embeddings as positives).',
   concat: 'The KD and triplet students side by side, their embeddings concatenated under one trained head: one graph.',
 };
-
-function stageConfig(stage: Stage, dataDir: string, runsDir: string): TrainConfig {
-  const config = defaultConfig(stage, dataDir);
-  if (stage === 'kd' || stage === 'triplet') {
-    config.teacher = join(runsDir, 'teacher');
-    config.initFrom = join(runsDir, 'baseline');
-  }
-  if (stage === 'concat') config.concat = { kd: join(runsDir, 'kd'), triplet: join(runsDir, 'triplet') };
-  return config;
-}
 
 const program = addBackendOptions(addDataOption(new Command()
   .name('pipeline'))
@@ -62,7 +48,7 @@ runCli(async () => {
   if (o.train) {
     for (const stage of stages) {
       const runDir = join(o.runs, stage);
-      const config = existsSync(join(runDir, 'config.json')) ? readConfig(runDir) : stageConfig(stage, dataDir, o.runs);
+      const config = existsSync(join(runDir, 'config.json')) ? readConfig(runDir) : withDefaultSources(defaultConfig(stage, dataDir), o.runs, o.models);
       console.log(`\n== ${stage} (${runDir})`);
       await train(config, runDir, objectiveFor(stage));
     }

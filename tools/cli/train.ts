@@ -4,16 +4,15 @@
  */
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { LABEL_MODES, parseLabelMode } from '../../src/core/labels.js';
 import { parseOcclusion } from '../../src/core/occlusion.js';
 import { ARCHITECTURES, parseArchitecture } from '../model/architectures.js';
 import { selectBackend } from '../backend/select.js';
 import { resolveDataDir } from '../data/ferplus.js';
-import { defaultConfig, STAGES, type Stage, type TrainConfig } from '../train/config.js';
+import { defaultConfig, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
 import { readConfig, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
-import { bestModelDir, removeRun, train } from '../train/trainer.js';
+import { removeRun, train } from '../train/trainer.js';
 import { addBackendOptions, addDataOption } from './options.js';
 import { runCli } from './run-cli.js';
 
@@ -23,18 +22,18 @@ const program = addBackendOptions(addDataOption(new Command()
   .requiredOption('--stage <stage>', `one of ${STAGES.join(', ')}`))
   .option('--out <dir>', 'run folder (default: runs/<stage>)')
   .option('--teacher <dir>', 'teacher run or model folder (kd, triplet; default runs/teacher, else models/teacher)')
-  .option('--kd-student <dir>', 'concat: the KD student run (default runs/kd)')
-  .option('--triplet-student <dir>', 'concat: the triplet student run (default runs/triplet)')
+  .option('--kd-student <dir>', 'concat: the KD student run or model (default runs/kd, else models/student-kd)')
+  .option('--triplet-student <dir>', 'concat: the triplet student run or model (default runs/triplet, else models/student-triplet)')
   .option('--temperature <t>', 'kd: softmax temperature', Number)
   .option('--alpha <a>', 'kd: weight of the distillation term (1 - alpha on the hard labels)', Number)
   .option('--margin <m>', 'triplet: margin on squared distances of L2-normalised embeddings', Number)
   .option('--triplet-weight <w>', 'triplet: weight of the triplet term next to cross-entropy', Number)
-  .option('--init <dir>', 'initialise from this run or model folder (layers matched by name and shape; kd and triplet: runs/baseline, else models/student-baseline)')
+  .option('--init <dir>', 'start from this run or model folder, or "none" (layers matched by name and shape; teacher, kd, triplet: runs/baseline, else models/student-baseline)')
   .option('--epochs <n>', 'epochs', Number)
   .option('--batch-size <n>', 'batch size', Number)
   .option('--lr <x>', 'peak learning rate (Adam, cosine decay)', Number)
   .option('--patience <n>', 'early-stopping patience in epochs (0 = off)', Number)
-  .option('--architecture <name>', `network to train: ${Object.keys(ARCHITECTURES).join(' | ')} (default: teacher for the teacher stage, else student)`)
+  .option('--architecture <name>', `network to train: ${Object.keys(ARCHITECTURES).join(' | ')} (default student, for every stage)`)
   .option('--occlusion <mode>', 'what the trained network sees: none | lower | upper')
   .option('--label-mode <mode>', `${LABEL_MODES.join(' | ')}`)
   .option('--limit-train <n>', 'use only the first N training images', Number)
@@ -43,11 +42,6 @@ const program = addBackendOptions(addDataOption(new Command()
   .option('--resume', 'continue the run in --out from its checkpoint (its saved config wins)')
   .option('--fresh', 'delete --out and start again')
   .option('--no-progress', 'no live progress bar');
-
-/** The first of these run or model folders that holds a model, else the first (its error names it). */
-function firstExisting(...dirs: string[]): string {
-  return dirs.find((d) => existsSync(join(bestModelDir(d), 'model.json'))) ?? dirs[0];
-}
 
 runCli(async () => {
   program.parse();
@@ -62,7 +56,7 @@ runCli(async () => {
     config = readConfig(runDir);
     if (o.epochs) config.epochs = o.epochs; // the one thing a resume may change: train longer
   } else {
-    config = defaultConfig(stage, resolveDataDir(o.data));
+    config = withDefaultSources(defaultConfig(stage, resolveDataDir(o.data)));
     if (o.epochs) config.epochs = o.epochs;
     if (o.batchSize) config.batchSize = o.batchSize;
     if (o.lr) config.learningRate = o.lr;
@@ -73,15 +67,13 @@ runCli(async () => {
     if (o.limitTrain) config.limitTrain = o.limitTrain;
     if (o.limitValid) config.limitValid = o.limitValid;
     if (o.seed !== undefined) config.seed = o.seed;
-    const distils = stage === 'kd' || stage === 'triplet';
-    // Run folders when this machine trained them, else the committed models (restored by unfold.ts).
-    config.teacher = o.teacher ?? (distils ? firstExisting('runs/teacher', 'models/teacher') : null);
-    if (stage === 'concat') config.concat = { kd: o.kdStudent ?? 'runs/kd', triplet: o.tripletStudent ?? 'runs/triplet' };
+    if (o.teacher) config.teacher = o.teacher;
+    if (stage === 'concat') config.concat = { kd: o.kdStudent ?? config.concat.kd, triplet: o.tripletStudent ?? config.concat.triplet };
     if (o.temperature) config.kd.temperature = o.temperature;
     if (o.alpha !== undefined) config.kd.alpha = o.alpha;
     if (o.margin !== undefined) config.triplet.margin = o.margin;
     if (o.tripletWeight !== undefined) config.triplet.weight = o.tripletWeight;
-    config.initFrom = o.init ?? (distils ? firstExisting('runs/baseline', 'models/student-baseline') : null);
+    if (o.init) config.initFrom = o.init === 'none' ? null : o.init;
     if (o.threads !== undefined) config.threads = o.threads;
     config.backend = o.backend;
   }

@@ -2,13 +2,25 @@
  * A training run's configuration: plain data, saved as config.json next to every checkpoint,
  * so a run can always be read, resumed and reproduced from its folder alone.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LabelMode } from '../../src/core/labels.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../data/augment.js';
 import type { ArchitectureName } from '../model/architectures.js';
 
-export const STAGES = ['teacher', 'baseline', 'kd', 'triplet', 'concat'] as const;
+/**
+ * In pipeline order. The teacher comes after the baseline because it starts from it: the baseline
+ * student, fine-tuned on whole faces (our stand-in for the paper's face-pretrained VGG-face, which
+ * both its teacher and students start from).
+ */
+export const STAGES = ['baseline', 'teacher', 'kd', 'triplet', 'concat'] as const;
 export type Stage = (typeof STAGES)[number];
+
+/** The committed model folder (under models/) of each stage. */
+export const MODEL_NAMES: Record<Stage, string> = {
+  teacher: 'teacher', baseline: 'student-baseline', kd: 'student-kd', triplet: 'student-triplet', concat: 'student-concat',
+};
 
 export interface TrainConfig {
   stage: Stage;
@@ -49,23 +61,23 @@ export interface TrainConfig {
 }
 
 export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
-  const isTeacher = stage === 'teacher';
-  const isConcat = stage === 'concat';
-  // kd and triplet fine-tune the baseline student (the paper distils into a student already trained
-  // on occluded faces): a few epochs at a lower rate.
-  const isFineTune = stage === 'kd' || stage === 'triplet';
+  // teacher, kd and triplet fine-tune a trained student (see withDefaultSources): a few epochs
+  // at a lower rate. concat trains only a head on frozen features: few epochs too.
+  const fineTuneEpochs: Partial<Record<Stage, number>> = { teacher: 3, kd: 2, triplet: 2, concat: 5 };
+  const fineTuneRate: Partial<Record<Stage, number>> = { teacher: 5e-4, kd: 3e-4, triplet: 3e-4 };
   return {
     stage,
-    architecture: isTeacher ? 'teacher' : 'student',
-    occlusion: isTeacher ? 'none' : 'lower',
+    // The paper's teacher and students share one architecture; the larger "teacher" network is
+    // there for machines that can afford training it from scratch (--architecture teacher).
+    architecture: 'student',
+    occlusion: stage === 'teacher' ? 'none' : 'lower',
     dataDir,
     labelMode: 'majority',
     limitTrain: 0,
     limitValid: 0,
-    // concat trains only a linear head on frozen features: few epochs.
-    epochs: isConcat ? 5 : isFineTune ? 3 : 30,
+    epochs: fineTuneEpochs[stage] ?? 30,
     batchSize: 64,
-    learningRate: isFineTune ? 3e-4 : 1e-3,
+    learningRate: fineTuneRate[stage] ?? 1e-3,
     finalLearningRateFraction: 0.02,
     patience: 8,
     seed: 1,
@@ -79,6 +91,24 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     concat: { kd: null, triplet: null },
     threads: 0,
     backend: 'auto',
+  };
+}
+
+const holdsModel = (dir: string) => existsSync(join(dir, 'best', 'model.json')) || existsSync(join(dir, 'model.json'));
+
+/**
+ * Where a stage's starting weights, teacher and frozen students come from: the run folder of the
+ * stage it builds on when this machine trained it, else that stage's committed model (an exported
+ * model is restored to its training graph, see tools/model/unfold.ts).
+ */
+export function withDefaultSources(config: TrainConfig, runsDir = 'runs', modelsDir = 'models'): TrainConfig {
+  const source = (stage: Stage) => [join(runsDir, stage), join(modelsDir, MODEL_NAMES[stage])].find(holdsModel) ?? join(runsDir, stage);
+  const distils = config.stage === 'kd' || config.stage === 'triplet';
+  return {
+    ...config,
+    initFrom: config.stage === 'teacher' || distils ? source('baseline') : null,
+    teacher: distils ? source('teacher') : null,
+    concat: config.stage === 'concat' ? { kd: source('kd'), triplet: source('triplet') } : { kd: null, triplet: null },
   };
 }
 
