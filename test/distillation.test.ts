@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../tools/backend/select.js';
-import { exportModel } from '../tools/model/export.js';
+import { exportModel, fileFacts } from '../tools/model/export.js';
 import { fileSaveHandler, loadModelFromDir } from '../tools/model/file-io.js';
 import { defaultConfig, type Stage, type TrainConfig } from '../tools/train/config.js';
-import { readEpochs } from '../tools/train/run-dir.js';
+import { readEpochs, readOrigins } from '../tools/train/run-dir.js';
 import { objectiveFor } from '../tools/train/stages.js';
 import { train } from '../tools/train/trainer.js';
 import { DATA_DIR } from './helpers/data.js';
@@ -43,6 +43,8 @@ describe('distillation stages', () => {
     await run('kd', { teacher: dir('teacher') });
     await run('triplet', { teacher: dir('teacher') });
     expect(readFileSync(join(dir('teacher'), 'best', 'weights.bin')).equals(teacherWeights)).toBe(true);
+    // Each run fingerprints the teacher it learned from, for the model cards.
+    expect(readOrigins(dir('kd'))).toEqual([{ role: 'teacher', dir: dir('teacher'), sha256: fileFacts(join(dir('teacher'), 'best')).sha256 }]);
   });
 
   it('an exported (folded) teacher teaches too: it is restored to its training graph', async () => {
@@ -64,6 +66,7 @@ describe('distillation stages', () => {
 
   it('concat keeps both students frozen and exports ONE graph: face in, probabilities out', async () => {
     await run('concat', { concat: { kd: dir('kd'), triplet: dir('triplet') } });
+    expect(readOrigins(dir('concat')).map((o) => o.role)).toEqual(['kd student', 'triplet student']);
     const concat = await loadModelFromDir(join(dir('concat'), 'best'));
     const kd = await loadModelFromDir(join(dir('kd'), 'best'));
     const triplet = await loadModelFromDir(join(dir('triplet'), 'best'));

@@ -15,7 +15,7 @@ import { writeCard, type CardInput } from '../model/card.js';
 import { exportModel } from '../model/export.js';
 import { CONCAT_MARGIN, pickShipped } from '../model/ship.js';
 import { defaultConfig, MODEL_NAMES, STAGES, withDefaultSources, type Stage } from '../train/config.js';
-import { readConfig, readEpochs, readState } from '../train/run-dir.js';
+import { readConfig, readEpochs, readOrigins, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { train } from '../train/trainer.js';
 import { addBackendOptions, addDataOption } from './options.js';
@@ -71,7 +71,7 @@ runCli(async () => {
     const state = readState(runDir);
     const card: CardInput = {
       name: MODEL_NAMES[stage], summary: SUMMARIES[stage], exportInfo, evaluations,
-      runs: [{ dir: runDir, config, state, epochs: readEpochs(runDir), backend: backend.name }],
+      runs: [{ dir: runDir, config, state, epochs: readEpochs(runDir), backend: backend.name, origins: readOrigins(runDir) }],
       notes: state?.finished ? [] : ['Training is not finished: this is the best epoch so far of a run that continues with `npm run pipeline` or `npm run train -- --resume`.'],
     };
     writeCard(out, card);

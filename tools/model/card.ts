@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { EvaluationReport } from '../eval/evaluate-model.js';
 import { percent, perClassTable } from '../eval/format.js';
 import type { TrainConfig } from '../train/config.js';
-import type { EpochRecord, TrainState } from '../train/run-dir.js';
+import type { EpochRecord, Origin, TrainState } from '../train/run-dir.js';
 import type { ExportInfo } from './export.js';
 
 export interface CardInput {
@@ -15,7 +15,7 @@ export interface CardInput {
   summary: string;
   exportInfo: ExportInfo;
   evaluations: EvaluationReport[];
-  runs: { dir: string; config: TrainConfig; state: TrainState | null; epochs: EpochRecord[]; backend: string }[];
+  runs: { dir: string; config: TrainConfig; state: TrainState | null; epochs: EpochRecord[]; backend: string; origins: Origin[] }[];
   notes: string[];
 }
 
@@ -56,6 +56,7 @@ export function cardMarkdown(c: CardInput): string {
       `- run \`${r.dir}\`, stage **${r.config.stage}** (${r.config.architecture}, sees \`${r.config.occlusion}\`), backend ${r.backend}: ` +
       `${epochs} of ${r.config.epochs} epochs done${s?.finished ? ' (finished)' : ' (run continues with --resume)'}, ` +
       `best epoch ${s ? s.bestEpoch + 1 : '-'}, ${s ? (s.trainSeconds / 3600).toFixed(2) : '-'} h of training steps.`,
+      ...r.origins.map((o) => `  - ${o.role}: \`${o.dir}\` as it was when the run started (SHA-256 \`${o.sha256.slice(0, 12)}\`)`),
     );
   }
   lines.push('', 'Configuration of each run (also saved as `config.json` in the run folder):', '');

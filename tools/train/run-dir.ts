@@ -39,6 +39,7 @@ export const runPaths = (dir: string) => ({
   state: join(dir, 'checkpoint', 'state.json'),
   best: join(dir, 'best'),
   log: join(dir, 'train.log'),
+  origins: join(dir, 'origins.json'),
 });
 
 function writeJsonAtomic(path: string, value: unknown): void {
@@ -75,4 +76,24 @@ export function readEpochs(dir: string): EpochRecord[] {
   const p = runPaths(dir).metrics;
   if (!existsSync(p)) return [];
   return readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as EpochRecord);
+}
+
+/**
+ * A model folder a run was built from, fingerprinted when the run started: model folders get
+ * retrained and overwritten, so the path alone does not say which weights a run came from.
+ */
+export interface Origin {
+  role: 'initial weights' | 'teacher' | 'kd student' | 'triplet student';
+  dir: string;
+  /** fileFacts' SHA-256 of model.json then weights.bin, as in the model cards. */
+  sha256: string;
+}
+
+export function writeOrigins(dir: string, origins: Origin[]): void {
+  writeJsonAtomic(runPaths(dir).origins, origins);
+}
+
+export function readOrigins(dir: string): Origin[] {
+  const p = runPaths(dir).origins;
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Origin[]) : [];
 }

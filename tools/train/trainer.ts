@@ -15,10 +15,11 @@ import { seededRandom, shuffledIndices } from '../data/random.js';
 import { computeMetrics, predictedLabels } from '../eval/metrics.js';
 import { buildConcatModel, buildModel, CONCAT_BRANCHES } from '../model/architectures.js';
 import { fileSaveHandler, loadModelFromDir, loadOptimizerState, saveOptimizerState } from '../model/file-io.js';
+import { fileFacts } from '../model/export.js';
 import { copyWeightsUnfolding } from '../model/unfold.js';
 import { learningRateAt, type TrainConfig } from './config.js';
 import { crossEntropy } from './losses.js';
-import { appendEpoch, INITIAL_STATE, readState, runPaths, writeConfig, writeState, type TrainState } from './run-dir.js';
+import { appendEpoch, INITIAL_STATE, readState, runPaths, writeConfig, writeOrigins, writeState, type Origin, type TrainState } from './run-dir.js';
 
 export interface TrainOptions {
   log?: (message: string) => void;
@@ -70,6 +71,15 @@ export async function initialiseFrom(model: tf.LayersModel, source: string, cali
   from.dispose();
   log(`initialised ${filled.length} layers${prefix ? ` (${prefix}*)` : ''} from ${dir}`);
   return filled;
+}
+
+/** The folders a new run builds on, with the fingerprints of their weights now. */
+function originsOf(config: TrainConfig): Origin[] {
+  const sources: [Origin['role'], string | null][] = config.stage === 'concat'
+    ? [['kd student', config.concat.kd], ['triplet student', config.concat.triplet]]
+    : [['initial weights', config.initFrom], ['teacher', config.stage === 'kd' || config.stage === 'triplet' ? config.teacher : null]];
+  return sources.filter((s): s is [Origin['role'], string] => !!s[1] && existsSync(join(bestModelDir(s[1]), 'model.json')))
+    .map(([role, dir]) => ({ role, dir, sha256: fileFacts(bestModelDir(dir)).sha256 }));
 }
 
 async function freshModel(config: TrainConfig, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
@@ -139,6 +149,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
   } else {
     const calibration = calibrationFaces(trainSplit, config.occlusion);
     model = await freshModel(config, calibration, log).finally(() => calibration.dispose());
+    writeOrigins(runDir, originsOf(config));
     state = { ...INITIAL_STATE };
   }
   const objective = await objectiveFactory(config, trainSplit);
