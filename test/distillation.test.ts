@@ -10,7 +10,8 @@ import { fileSaveHandler, loadModelFromDir } from '../tools/model/file-io.js';
 import { defaultConfig, type Stage, type TrainConfig } from '../tools/train/config.js';
 import { readEpochs, readOrigins } from '../tools/train/run-dir.js';
 import { objectiveFor } from '../tools/train/stages.js';
-import { train } from '../tools/train/trainer.js';
+import { calibrationFaces, train } from '../tools/train/trainer.js';
+import { loadSplit } from '../tools/data/ferplus.js';
 import { DATA_DIR } from './helpers/data.js';
 
 const root = mkdtempSync(join(tmpdir(), 'halfface-distil-'));
@@ -62,6 +63,21 @@ describe('distillation stages', () => {
     await alien.save(fileSaveHandler(alienDir));
     alien.dispose();
     await expect(train(tiny('kd', { teacher: alienDir }), dir('kd-alien'), objectiveFor('kd'), { log: quiet, progress: false })).rejects.toThrow(/cannot serve as the kd stage's teacher: .*matches none of the architectures/);
+  });
+
+  it('concat starts from the ensemble: its first logits are the mean of both students\' on real faces', async () => {
+    // maxBatches 0: build the model, checkpoint it untrained, stop.
+    await train(tiny('concat', { concat: { kd: dir('kd'), triplet: dir('triplet') } }), dir('concat-start'), objectiveFor('concat'), { log: quiet, progress: false, maxBatches: 0 });
+    const start = await loadModelFromDir(join(dir('concat-start'), 'checkpoint'));
+    const kd = await loadModelFromDir(join(dir('kd'), 'best'));
+    const triplet = await loadModelFromDir(join(dir('triplet'), 'best'));
+    const valid = loadSplit(DATA_DIR, 'FER2013Valid', 'majority', {});
+    const faces = calibrationFaces(valid, 'lower', 16);
+    const logits = (m: tf.LayersModel) => (m.predict(faces) as tf.Tensor[])[1];
+    const expected = tf.mul(tf.add(logits(kd), logits(triplet)), 0.5);
+    expect(tf.max(tf.abs(tf.sub(logits(start), expected))).dataSync()[0]).toBeLessThan(1e-4);
+    tf.dispose([faces, expected]);
+    [start, kd, triplet].forEach((m) => m.dispose());
   });
 
   it('concat keeps both students frozen and exports ONE graph: face in, probabilities out', async () => {

@@ -61,10 +61,10 @@ export interface TrainConfig {
 }
 
 export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
-  // teacher, kd and triplet fine-tune a trained student (see withDefaultSources): a few epochs
-  // at a lower rate. concat trains only a head on frozen features: few epochs too.
-  const fineTuneEpochs: Partial<Record<Stage, number>> = { teacher: 3, kd: 2, triplet: 2, concat: 5 };
-  const fineTuneRate: Partial<Record<Stage, number>> = { teacher: 5e-4, kd: 3e-4, triplet: 3e-4 };
+  // teacher, kd and triplet fine-tune a trained student (see withDefaultSources), and concat a
+  // head that starts as the students' ensemble: a few epochs at a lower rate.
+  const fineTuneEpochs: Partial<Record<Stage, number>> = { teacher: 3, kd: 2, triplet: 2, concat: 3 };
+  const fineTuneRate: Partial<Record<Stage, number>> = { teacher: 5e-4, kd: 3e-4, triplet: 3e-4, concat: 3e-4 };
   return {
     stage,
     // The paper's teacher and students share one architecture; the larger "teacher" network is

@@ -91,12 +91,25 @@ async function freshModel(config: TrainConfig, calibration: tf.Tensor4D, log: (m
   const { kd, triplet } = config.concat;
   if (!kd || !triplet) throw new Error('the concat stage needs both students: --kd-student DIR --triplet-student DIR');
   const model = buildConcatModel(config.seed);
+  const heads: tf.Tensor[][] = [];
   // The branches are frozen: only the head on the concatenated embedding learns.
   for (const [prefix, source] of [[CONCAT_BRANCHES[0], kd], [CONCAT_BRANCHES[1], triplet]] as const) {
-    const filled = await initialiseFrom(model, source, calibration, log, prefix);
+    const student = await loadModelFromDir(bestModelDir(source));
+    const filled = copyWeightsUnfolding(model, student, calibration, prefix);
     if (filled.length === 0) throw new Error(`no layer of ${source} fits the concat model's ${prefix} branch`);
     filled.forEach((l) => { l.trainable = false; });
+    heads.push(student.getLayer('logits').getWeights().map((w) => w.clone()));
+    student.dispose();
+    log(`initialised ${filled.length} layers (${prefix}*) from ${source}, frozen`);
   }
+  // The head starts as the average of the two students' logits (their plain ensemble), so
+  // training begins from a model at least as good as the ensemble instead of from noise.
+  const head = tf.tidy(() => [
+    tf.mul(tf.concat([heads[0][0], heads[1][0]], 0), 0.5),
+    tf.mul(tf.add(heads[0][1], heads[1][1]), 0.5),
+  ]);
+  model.getLayer('logits').setWeights(head);
+  tf.dispose([head, heads]);
   return model;
 }
 
