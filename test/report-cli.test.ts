@@ -10,7 +10,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPRESSIONS } from '../src/core/labels.js';
 import { defaultConfig } from '../tools/train/config.js';
-import { appendEpoch, writeConfig, type EpochRecord } from '../tools/train/run-dir.js';
+import { appendEpoch, writeConfig, writeOrigins, type EpochRecord } from '../tools/train/run-dir.js';
 import { selectBackend } from '../tools/backend/select.js';
 import { PUBLISHED, readRun, runsTable } from '../tools/report/report.js';
 import { DATA_DIR } from './helpers/data.js';
@@ -43,6 +43,7 @@ beforeAll(async () => {
   await writeBiasedStudent(biasedDir, 1, 3);
   // Run folders written with the trainer's own run-dir code: one with three epochs, one not started.
   writeConfig(teacherRun, defaultConfig('teacher', DATA_DIR));
+  writeOrigins(teacherRun, [{ role: 'initial weights', dir: 'models/student-baseline', sha256: 'be1e7d4bbbb53a691fee' }]);
   appendEpoch(teacherRun, record(1, 0.61, true));
   appendEpoch(teacherRun, record(2, 0.66, true));
   appendEpoch(teacherRun, record(3, 0.65, false));
@@ -52,11 +53,11 @@ beforeAll(async () => {
 describe('run folders', () => {
   it('reads config and epochs, and finds the best epoch', () => {
     const run = readRun(teacherRun);
-    expect(run).toMatchObject({ name: 'teacher', stage: 'teacher', architecture: 'teacher', occlusion: 'none' });
+    expect(run).toMatchObject({ name: 'teacher', stage: 'teacher', architecture: 'student', occlusion: 'none' });
     expect(run.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
     const table = runsTable([run, readRun(freshRun)]);
-    expect(table).toContain('| teacher | teacher | teacher | none | 3 | 66.00% (epoch 2) | 30 min |');
-    expect(table).toContain('| kd | kd | student | lower | 0 | no epoch yet | n/a |');
+    expect(table).toContain('| teacher | teacher | student | none | initial weights: `models/student-baseline` (`be1e7d4bbbb5`) | 3 | 66.00% (epoch 2) | 30 min |');
+    expect(table).toContain('| kd | kd | student | lower | scratch | 0 | no epoch yet | n/a |');
   });
 
   it('says clearly what is wrong with a folder that is not a run', () => {
@@ -113,8 +114,8 @@ describe('npm run report', () => {
       const png = PNG.sync.read(readFileSync(file));
       expect(png.width).toBeGreaterThan(500);
     }
-    expect(markdown).toContain('| teacher | teacher | teacher | none | 3 | 66.00% (epoch 2) |');
-    expect(markdown).toContain('| kd | kd | student | lower | 0 | no epoch yet |');
+    expect(markdown).toContain('| teacher | teacher | student | none | initial weights: `models/student-baseline` (`be1e7d4bbbb5`) | 3 | 66.00% (epoch 2) |');
+    expect(markdown).toContain('| kd | kd | student | lower | scratch | 0 | no epoch yet |');
   });
 
   it('rejects bad input before the slow part', () => {

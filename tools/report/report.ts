@@ -8,7 +8,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { EvaluationReport } from '../eval/evaluate-model.js';
 import { percent } from '../eval/format.js';
 import type { TrainConfig } from '../train/config.js';
-import { readEpochs, runPaths, type EpochRecord } from '../train/run-dir.js';
+import { readEpochs, readOrigins, runPaths, type EpochRecord, type Origin } from '../train/run-dir.js';
 import { writeConfusionPng, writeCurvesPng } from './charts.js';
 import { comparisonNote, comparisonTable, perClassComparison, type Comparison, type NamedModel } from './compare.js';
 
@@ -37,6 +37,8 @@ export interface RunSummary {
   occlusion: string | null;
   architecture: string | null;
   epochs: EpochRecord[];
+  /** The folders the run was built from (origins.json), empty for a run from scratch. */
+  origins: Origin[];
 }
 
 /** A run folder's config and per-epoch metrics; a run with no finished epoch has no records yet. */
@@ -66,6 +68,7 @@ export function readRun(dir: string): RunSummary {
   return {
     name: basename(resolve(dir)), dir,
     stage: config.stage ?? null, occlusion: config.occlusion ?? null, architecture: config.architecture ?? null, epochs,
+    origins: readOrigins(dir),
   };
 }
 
@@ -86,9 +89,10 @@ export function runsTable(runs: RunSummary[]): string {
   const rows = runs.map((r) => {
     const best = bestOf(r);
     const seconds = r.epochs.reduce((a, e) => a + (Number.isFinite(e.seconds) ? e.seconds : 0), 0);
-    return `| ${r.name} | ${r.stage ?? '?'} | ${r.architecture ?? '?'} | ${r.occlusion ?? '?'} | ${r.epochs.length} | ${best ? `${percent(best.validAccuracy)} (epoch ${best.epoch})` : 'no epoch yet'} | ${duration(seconds)} |`;
+    const origins = r.origins.map((o) => `${o.role}: \`${o.dir}\` (\`${o.sha256.slice(0, 12)}\`)`).join('; ') || 'scratch';
+    return `| ${r.name} | ${r.stage ?? '?'} | ${r.architecture ?? '?'} | ${r.occlusion ?? '?'} | ${origins} | ${r.epochs.length} | ${best ? `${percent(best.validAccuracy)} (epoch ${best.epoch})` : 'no epoch yet'} | ${duration(seconds)} |`;
   });
-  return ['| run | stage | architecture | occlusion | epochs done | best valid accuracy | training time |', '|---|---|---|---|---:|---:|---:|', ...rows].join('\n');
+  return ['| run | stage | architecture | occlusion | built from (SHA-256 of the weights then) | epochs done | best valid accuracy | training time |', '|---|---|---|---|---|---:|---:|---:|', ...rows].join('\n');
 }
 
 interface ModelFacts { bytes?: number; flops?: number; parameters?: number; sha256?: string }
