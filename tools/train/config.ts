@@ -2,12 +2,12 @@
  * A training run's configuration: plain data, saved as config.json next to every checkpoint,
  * so a run can always be read, resumed and reproduced from its folder alone.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabelMode } from '../../src/core/labels.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../data/augment.js';
 import type { ArchitectureName } from '../model/architectures.js';
+import { holdsModel } from './run-dir.js';
 
 /**
  * In pipeline order. The teacher comes after the baseline because it starts from it: the baseline
@@ -93,8 +93,6 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     backend: 'auto',
   };
 }
-
-const holdsModel = (dir: string) => existsSync(join(dir, 'best', 'model.json')) || existsSync(join(dir, 'model.json'));
 
 /**
  * Where a stage's starting weights, teacher and frozen students come from: the run folder of the

@@ -47,6 +47,14 @@ function writeJsonAtomic(path: string, value: unknown): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/** A run or model folder's best weights: <run>/best if it exists, else the folder itself. */
+export function bestModelDir(source: string): string {
+  return existsSync(join(source, 'best', 'model.json')) ? join(source, 'best') : source;
+}
+
+/** Whether a run or model folder holds a model to load. */
+export const holdsModel = (dir: string) => existsSync(join(bestModelDir(dir), 'model.json'));
+
 export function writeConfig(dir: string, config: TrainConfig): void {
   mkdirSync(dir, { recursive: true });
   writeJsonAtomic(runPaths(dir).config, config);

@@ -11,7 +11,8 @@ import { loadModelFromDir } from '../model/file-io.js';
 import { restoreTrainingModel } from '../model/unfold.js';
 import type { Stage, TrainConfig } from './config.js';
 import { crossEntropy, distillationLoss, l2Normalise, mineBatchHard, pairwiseSquaredDistances, tripletLoss } from './losses.js';
-import { bestModelDir, calibrationFaces, classificationObjective, type Objective, type ObjectiveFactory } from './trainer.js';
+import { bestModelDir } from './run-dir.js';
+import { calibrationFaces, classificationObjective, type Objective, type ObjectiveFactory } from './trainer.js';
 
 /**
  * The teacher with outputs [probabilities, logits, embedding], frozen: a run folder as trained, or

@@ -5,8 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { NUM_CLASSES } from '../../src/core/labels.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { facesTensor, makeBatch, predictSplit, type HostBatch } from '../data/batches.js';
@@ -19,7 +18,7 @@ import { fileFacts } from '../model/export.js';
 import { copyWeightsUnfolding } from '../model/unfold.js';
 import { learningRateAt, type TrainConfig } from './config.js';
 import { crossEntropy } from './losses.js';
-import { appendEpoch, INITIAL_STATE, readState, runPaths, writeConfig, writeOrigins, writeState, type Origin, type TrainState } from './run-dir.js';
+import { appendEpoch, bestModelDir, holdsModel, INITIAL_STATE, readState, runPaths, writeConfig, writeOrigins, writeState, type Origin, type TrainState } from './run-dir.js';
 
 export interface TrainOptions {
   log?: (message: string) => void;
@@ -48,11 +47,6 @@ export const classificationObjective: ObjectiveFactory = async () => ({
   dispose: () => {},
 });
 
-/** A run or model folder's best weights: <run>/best if it exists, else the folder itself. */
-export function bestModelDir(source: string): string {
-  return existsSync(join(source, 'best', 'model.json')) ? join(source, 'best') : source;
-}
-
 /** A batch of training faces as the trained network sees them, for calibrating unfolded BatchNorms. */
 export function calibrationFaces(split: LabelledSplit, occlusion: Occlusion, count = 256): tf.Tensor4D {
   const indices = Int32Array.from({ length: Math.min(count, split.labels.length) }, (_, i) => i);
@@ -78,7 +72,7 @@ function originsOf(config: TrainConfig): Origin[] {
   const sources: [Origin['role'], string | null][] = config.stage === 'concat'
     ? [['kd student', config.concat.kd], ['triplet student', config.concat.triplet]]
     : [['initial weights', config.initFrom], ['teacher', config.stage === 'kd' || config.stage === 'triplet' ? config.teacher : null]];
-  return sources.filter((s): s is [Origin['role'], string] => !!s[1] && existsSync(join(bestModelDir(s[1]), 'model.json')))
+  return sources.filter((s): s is [Origin['role'], string] => !!s[1] && holdsModel(s[1]))
     .map(([role, dir]) => ({ role, dir, sha256: fileFacts(bestModelDir(dir)).sha256 }));
 }
 
