@@ -25,10 +25,10 @@ function tiny(stage: Stage, extra: Partial<TrainConfig> = {}): TrainConfig {
   };
 }
 
-async function run(stage: Stage, extra: Partial<TrainConfig> = {}) {
-  const { state } = await train(tiny(stage, extra), dir(stage), objectiveFor(stage), { log: quiet, progress: false });
+async function run(stage: Stage, extra: Partial<TrainConfig> = {}, name: string = stage) {
+  const { state } = await train(tiny(stage, extra), dir(name), objectiveFor(stage), { log: quiet, progress: false });
   expect(state.finished).toBe(true);
-  const [epoch] = readEpochs(dir(stage));
+  const [epoch] = readEpochs(dir(name));
   expect(Number.isFinite(epoch.trainLoss)).toBe(true);
   return state;
 }
@@ -51,8 +51,10 @@ describe('distillation stages', () => {
   it('an exported (folded) teacher teaches too: it is restored to its training graph', async () => {
     const exported = join(root, 'teacher-export');
     await exportModel(join(dir('teacher'), 'best'), exported);
-    const state = await run('triplet', { teacher: exported });
+    // Its own run folder: the finished triplet run would return at once without training.
+    const state = await run('triplet', { teacher: exported }, 'triplet-exported-teacher');
     expect(state.bestAccuracy).toBeGreaterThan(0);
+    expect(readOrigins(dir('triplet-exported-teacher'))).toEqual([{ role: 'teacher', dir: exported, sha256: fileFacts(exported).sha256 }]);
   });
 
   it('kd and triplet refuse to start without a usable teacher', async () => {
