@@ -56,15 +56,19 @@ export function calibrationFaces(split: LabelledSplit, occlusion: Occlusion, cou
 /**
  * Copies weights by layer name from a trained run or model folder where the shapes match (an
  * exported model's folded convolutions are unfolded, see unfold.ts); layers of `model` named
- * prefix + name take the weights of `name`. Returns the layers it filled.
+ * prefix + name take the weights of `name`. Returns the layers it filled, and clones of the
+ * source's own classifier weights, which the concat head starts from (the caller disposes them).
  */
-export async function initialiseFrom(model: tf.LayersModel, source: string, calibration: tf.Tensor4D, log: (m: string) => void, prefix = ''): Promise<tf.layers.Layer[]> {
-  const dir = bestModelDir(source);
-  const from = await loadModelFromDir(dir);
-  const filled = copyWeightsUnfolding(model, from, calibration, prefix);
-  from.dispose();
-  log(`initialised ${filled.length} layers${prefix ? ` (${prefix}*)` : ''} from ${dir}`);
-  return filled;
+async function copyFromSaved(model: tf.LayersModel, source: string, calibration: tf.Tensor4D, prefix: string) {
+  const from = await loadModelFromDir(bestModelDir(source));
+  try {
+    const filled = copyWeightsUnfolding(model, from, calibration, prefix);
+    if (filled.length === 0) throw new Error(`no layer of ${source} fits the ${prefix ? `${prefix}* branch` : 'model'}`);
+    const classifier = from.layers.find((l) => l.name === 'logits');
+    return { filled, logits: classifier ? classifier.getWeights().map((w) => w.clone()) : [] };
+  } finally {
+    from.dispose();
+  }
 }
 
 /** The folders a new run builds on, with the fingerprints of their weights now. */
@@ -79,7 +83,11 @@ function originsOf(config: TrainConfig): Origin[] {
 async function freshModel(config: TrainConfig, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
   if (config.stage !== 'concat') {
     const model = buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99);
-    if (config.initFrom) await initialiseFrom(model, config.initFrom, calibration, log);
+    if (config.initFrom) {
+      const { filled, logits } = await copyFromSaved(model, config.initFrom, calibration, '');
+      tf.dispose(logits);
+      log(`initialised ${filled.length} layers from ${bestModelDir(config.initFrom)}`);
+    }
     return model;
   }
   const { kd, triplet } = config.concat;
@@ -88,12 +96,10 @@ async function freshModel(config: TrainConfig, calibration: tf.Tensor4D, log: (m
   const heads: tf.Tensor[][] = [];
   // The branches are frozen: only the head on the concatenated embedding learns.
   for (const [prefix, source] of [[CONCAT_BRANCHES[0], kd], [CONCAT_BRANCHES[1], triplet]] as const) {
-    const student = await loadModelFromDir(bestModelDir(source));
-    const filled = copyWeightsUnfolding(model, student, calibration, prefix);
-    if (filled.length === 0) throw new Error(`no layer of ${source} fits the concat model's ${prefix} branch`);
+    const { filled, logits } = await copyFromSaved(model, source, calibration, prefix);
     filled.forEach((l) => { l.trainable = false; });
-    heads.push(student.getLayer('logits').getWeights().map((w) => w.clone()));
-    student.dispose();
+    if (logits.length === 0) throw new Error(`${source} has no 'logits' layer to start the concat head from`);
+    heads.push(logits);
     log(`initialised ${filled.length} layers (${prefix}*) from ${source}, frozen`);
   }
   // The head starts as the average of the two students' logits (their plain ensemble), so
