@@ -12,7 +12,7 @@ import { EXPRESSIONS } from '../src/core/labels.js';
 import { defaultConfig } from '../tools/train/config.js';
 import { appendEpoch, writeConfig, writeOrigins, type EpochRecord } from '../tools/train/run-dir.js';
 import { selectBackend } from '../tools/backend/select.js';
-import { PUBLISHED, readRun, runsTable } from '../tools/report/report.js';
+import { PUBLISHED, README_SECTION, readRun, replaceMarkedSection, runsTable } from '../tools/report/report.js';
 import { DATA_DIR } from './helpers/data.js';
 import { STUDENT_DIR, writeBiasedStudent } from './helpers/second-model.js';
 
@@ -22,6 +22,8 @@ const biasedDir = join(tmp, 'student-happier');
 const teacherRun = join(tmp, 'runs', 'teacher');
 const freshRun = join(tmp, 'runs', 'kd');
 const out = join(tmp, 'reports', 'REPORT.md');
+const readme = join(tmp, 'README.md');
+const readmeText = `# Intro\n\n<!-- ${README_SECTION}:start -->\nan old, hand-copied table\n<!-- ${README_SECTION}:end -->\n\nText after.\n`;
 
 function cli(args: string[]): { out: string; err: string; code: number } {
   try {
@@ -60,6 +62,14 @@ describe('run folders', () => {
     expect(table).toContain('| kd | kd | student | lower | scratch | 0 | no epoch yet | n/a |');
   });
 
+  it('replaces exactly the marked section, and refuses text without one pair of markers', () => {
+    expect(replaceMarkedSection(readmeText, README_SECTION, 'NEW')).toBe(`# Intro\n\n<!-- ${README_SECTION}:start -->\nNEW\n<!-- ${README_SECTION}:end -->\n\nText after.\n`);
+    expect(() => replaceMarkedSection('# no markers\n', README_SECTION, 'x')).toThrow(/expected one "<!-- report-summary:start -->"/);
+    const reversed = `<!-- ${README_SECTION}:end -->\n<!-- ${README_SECTION}:start -->\n`;
+    expect(() => replaceMarkedSection(reversed, README_SECTION, 'x')).toThrow(/expected one/);
+    expect(() => replaceMarkedSection(readmeText + readmeText, README_SECTION, 'x')).toThrow(/expected one/);
+  });
+
   it('says clearly what is wrong with a folder that is not a run', () => {
     expect(() => readRun(join(tmp, 'nope'))).toThrow(/run folder not found/);
     const empty = join(tmp, 'empty');
@@ -76,7 +86,8 @@ describe('npm run report', () => {
   let markdown = '';
 
   beforeAll(() => {
-    const r = cli(['--models', STUDENT_DIR, biasedDir, '--runs', teacherRun, freshRun, '--limit', '100', '--out', out]);
+    writeFileSync(readme, readmeText);
+    const r = cli(['--models', STUDENT_DIR, biasedDir, '--runs', teacherRun, freshRun, '--limit', '100', '--out', out, '--readme', readme]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     markdown = readFileSync(out, 'utf8');
@@ -118,7 +129,28 @@ describe('npm run report', () => {
     expect(markdown).toContain('| kd | kd | student | lower | scratch | 0 | no epoch yet |');
   });
 
+  it('rewrites the README summary with the same numbers as the report, leaving the rest alone', () => {
+    const text = readFileSync(readme, 'utf8');
+    expect(text).not.toContain('hand-copied');
+    expect(text.startsWith('# Intro\n')).toBe(true);
+    expect(text.endsWith('\n\nText after.\n')).toBe(true);
+    expect(text).toContain('100 images of FER2013Valid, lower occlusion, majority labels');
+    const accuracies = (s: string, name: string) => s.match(new RegExp(`\\| (?:\\*\\*)?${name}(?:\\*\\*)?(?: \\(baseline\\))? \\| (?:\\*\\*)?(\\d+\\.\\d\\d%)`))?.[1];
+    for (const name of ['student-baseline', 'student-happier']) {
+      expect(accuracies(text, name), name).toBeDefined();
+      expect(accuracies(text, name)).toBe(accuracies(markdown, name));
+    }
+    // The baseline's size and cost come from its export.json; the test's own model has none.
+    expect(text).toMatch(/\| \*\*student-baseline\*\* \(baseline\) \| \*\*\d+\.\d\d%\*\* \| — \| — \| 2\.\d\d MB \| \d+\.\d \|/);
+    expect(text).toMatch(/\| student-happier \| \d+\.\d\d% \| [+−]\d+\.\d\d \| [<\d.e -]+ \| n\/a \| n\/a \|/);
+  });
+
   it('rejects bad input before the slow part', () => {
+    const plain = join(tmp, 'PLAIN.md');
+    writeFileSync(plain, '# no markers here\n');
+    expect(cli(['--models', STUDENT_DIR, '--out', out, '--readme', plain]).err).toMatch(/^error: .*PLAIN\.md: expected one "<!-- report-summary:start -->"/);
+    expect(readFileSync(plain, 'utf8')).toBe('# no markers here\n');
+    expect(cli(['--models', STUDENT_DIR, '--out', out, '--readme', join(tmp, 'nope.md')]).err).toMatch(/^error: --readme file not found/);
     expect(cli(['--models', STUDENT_DIR, '--out', join(tmp, 'x.txt')]).err).toMatch(/^error: --out must name a markdown file/);
     expect(cli(['--models', STUDENT_DIR, '--runs', join(tmp, 'missing-run'), '--out', out]).err).toMatch(/^error: run folder not found/);
   });

@@ -3,13 +3,15 @@
  * Scores the models on the same images and writes the markdown report with its pictures.
  */
 import { Command } from 'commander';
-import { readRun, writeReport } from '../report/report.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { README_SECTION, readRun, replaceMarkedSection, summaryTable, writeReport } from '../report/report.js';
 import { addComparisonOptions, readComparisonOptions } from './comparison-options.js';
 import { runCli } from './run-cli.js';
 
 const program = addComparisonOptions(new Command().name('report'))
   .option('--runs <dirs...>', 'run folders whose metrics.jsonl give the training curves', [])
-  .option('--out <file>', 'the markdown file; pictures go in a folder beside it', 'reports/REPORT.md');
+  .option('--out <file>', 'the markdown file; pictures go in a folder beside it', 'reports/REPORT.md')
+  .option('--readme <file>', `also rewrite the summary table between <!-- ${README_SECTION}:start/end --> in this file (e.g. README.md)`);
 
 runCli(async () => {
   program.parse();
@@ -18,10 +20,25 @@ runCli(async () => {
   const { models, limit, score } = readComparisonOptions(o);
   // Runs are read before the slow evaluation so a mistyped folder fails at once.
   const runs = (o.runs as string[]).map(readRun);
+  const readme = o.readme as string | undefined;
+  const readmeWith = (table: string) => {
+    if (!existsSync(readme!)) throw new Error(`--readme file not found: ${readme}`);
+    try {
+      return replaceMarkedSection(readFileSync(readme!, 'utf8'), README_SECTION, table);
+    } catch (e) {
+      throw new Error(`${readme}: ${(e as Error).message}`);
+    }
+  };
+  // Checked now, with a stand-in table, so a README without the markers fails before the slow scoring.
+  if (readme !== undefined) readmeWith('');
   const { backend, reports, comparison } = await score();
   const written = writeReport({
     out: o.out, comparison, models, reports, runs, backend: backend.name, limit, generated: new Date(),
     command: `npm run report -- ${process.argv.slice(2).join(' ')}`,
   });
+  if (readme !== undefined) {
+    writeFileSync(readme, readmeWith(summaryTable(comparison, models)));
+    written.push(readme);
+  }
   for (const f of written) console.log(`wrote ${f}`);
 });

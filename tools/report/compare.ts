@@ -160,7 +160,7 @@ export function buildComparison(models: NamedModel[], reports: EvaluationReport[
   return { split: base.split, occlusion: base.occlusion, labelMode: base.labelMode, n: labels.length, baseline: models[baselineIndex].name, rows };
 }
 
-const signedPoints = (d: number) => `${d >= 0 ? '+' : '\u2212'}${Math.abs(d * 100).toFixed(2)}`;
+export const signedPoints = (d: number) => `${d >= 0 ? '+' : '\u2212'}${Math.abs(d * 100).toFixed(2)}`;
 
 /** The paper-style table, in markdown. */
 export function comparisonTable(c: Comparison): string {

@@ -7,10 +7,11 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { EvaluationReport } from '../eval/evaluate-model.js';
 import { percent } from '../eval/format.js';
+import { formatP } from '../eval/mcnemar.js';
 import type { TrainConfig } from '../train/config.js';
 import { readEpochs, readOrigins, runPaths, type EpochRecord, type Origin } from '../train/run-dir.js';
 import { writeConfusionPng, writeCurvesPng } from './charts.js';
-import { comparisonNote, comparisonTable, perClassComparison, type Comparison, type NamedModel } from './compare.js';
+import { comparisonNote, comparisonTable, perClassComparison, signedPoints, type Comparison, type NamedModel } from './compare.js';
 
 /** Published results, quoted from the papers (see DESIGN.md section 5). Never computed here. */
 export const PUBLISHED = [
@@ -107,16 +108,60 @@ function modelFacts(dir: string): ModelFacts {
   }
 }
 
+/** What a model costs a headset, as table cells: download size and MFLOPs per image. */
+function costText(f: ModelFacts): { size: string; flops: string } {
+  return { size: f.bytes ? `${(f.bytes / 1e6).toFixed(2)} MB` : 'n/a', flops: f.flops ? (f.flops / 1e6).toFixed(1) : 'n/a' };
+}
+
 export function modelsTable(models: NamedModel[]): string {
   const rows = models.map((m) => {
     const f = modelFacts(m.dir);
-    const size = f.bytes ? `${(f.bytes / 1e6).toFixed(2)} MB` : 'n/a';
-    const flops = f.flops ? `${(f.flops / 1e6).toFixed(1)}` : 'n/a';
+    const { size, flops } = costText(f);
     const params = f.parameters ? `${(f.parameters / 1e3).toFixed(0)}k` : 'n/a';
     return `| ${m.name} | \`${m.dir}\` | ${size} | ${flops} | ${params} | ${f.sha256 ? `\`${f.sha256.slice(0, 12)}\`` : 'n/a'} |`;
   });
   return ['| model | folder | weights + graph | MFLOPs / image | parameters | SHA-256 (first 12) |', '|---|---|---:|---:|---:|---|', ...rows].join('\n');
 }
+
+/**
+ * The short table the README shows: accuracy, difference and McNemar p against the baseline, and
+ * what each model costs a headset. Written by `npm run report -- --readme README.md` so that the
+ * README can never drift from the report.
+ */
+export function summaryTable(c: Comparison, models: NamedModel[]): string {
+  const rows = c.rows.map((r, i) => {
+    const { size, flops } = costText(modelFacts(models[i].dir));
+    const vs = r.mcnemar ? `${signedPoints(r.delta)} | ${formatP(r.mcnemar.p)}` : '— | —';
+    return `| ${r.mcnemar ? r.name : `**${r.name}** (baseline)`} | ${r.mcnemar ? percent(r.accuracy) : `**${percent(r.accuracy)}**`} | ${vs} | ${size} | ${flops} |`;
+  });
+  return [
+    `${c.n} images of ${c.split}, ${c.occlusion} occlusion, ${c.labelMode} labels; McNemar's test against ${c.baseline} on the same images.`,
+    '',
+    '| model | accuracy | vs baseline (points) | McNemar p | size | MFLOPs / image |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
+
+const MARK_START = (name: string) => `<!-- ${name}:start -->`;
+const MARK_END = (name: string) => `<!-- ${name}:end -->`;
+
+/**
+ * `text` with whatever lies between the `<!-- name:start -->` and `<!-- name:end -->` comments
+ * replaced by `content`. Missing or disordered markers are an error, so a report never silently
+ * skips the file it was asked to update.
+ */
+export function replaceMarkedSection(text: string, name: string, content: string): string {
+  const start = text.indexOf(MARK_START(name));
+  const end = text.indexOf(MARK_END(name));
+  if (start < 0 || end < 0 || end < start || text.indexOf(MARK_START(name), start + 1) >= 0) {
+    throw new Error(`expected one "${MARK_START(name)}" followed by one "${MARK_END(name)}"`);
+  }
+  return `${text.slice(0, start + MARK_START(name).length)}\n${content}\n${text.slice(end)}`;
+}
+
+/** The README section that `--readme` rewrites. */
+export const README_SECTION = 'report-summary';
 
 /** Ours next to theirs, each row saying whose number it is and on which data. */
 export function publishedTable(c: Comparison, limit: number): string {
