@@ -67,6 +67,17 @@ describe('distillation stages', () => {
     await expect(train(tiny('kd', { teacher: alienDir }), dir('kd-alien'), objectiveFor('kd'), { log: quiet, progress: false })).rejects.toThrow(/cannot serve as the kd stage's teacher: .*matches none of the architectures/);
   });
 
+  it('a concat whose second student does not fit fails clearly and leaves no tensors behind', async () => {
+    const alienDir = join(root, 'alien-student');
+    const alien = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [48, 48, 1] }), tf.layers.dense({ units: 8, activation: 'softmax' })] });
+    await alien.save(fileSaveHandler(alienDir));
+    alien.dispose();
+    const before = tf.memory().numTensors;
+    await expect(train(tiny('concat', { concat: { kd: dir('kd'), triplet: alienDir } }), dir('concat-alien'), objectiveFor('concat'), { log: quiet, progress: false }))
+      .rejects.toThrow(/no layer of .*alien-student fits the triplet_\* branch/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('concat starts from the ensemble: its first logits are the mean of both students\' on real faces', async () => {
     // maxBatches 0: build the model, checkpoint it untrained, stop.
     await train(tiny('concat', { concat: { kd: dir('kd'), triplet: dir('triplet') } }), dir('concat-start'), objectiveFor('concat'), { log: quiet, progress: false, maxBatches: 0 });

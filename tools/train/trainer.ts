@@ -56,15 +56,16 @@ export function calibrationFaces(split: LabelledSplit, occlusion: Occlusion, cou
 /**
  * Copies weights by layer name from a trained run or model folder where the shapes match (an
  * exported model's folded convolutions are unfolded, see unfold.ts); layers of `model` named
- * prefix + name take the weights of `name`. Returns the layers it filled, and clones of the
- * source's own classifier weights, which the concat head starts from (the caller disposes them).
+ * prefix + name take the weights of `name`. Returns the layers it filled and, with
+ * keepClassifier, clones of the source's own classifier weights, which the concat head starts
+ * from (the caller disposes them).
  */
-async function copyFromSaved(model: tf.LayersModel, source: string, calibration: tf.Tensor4D, prefix: string) {
+async function copyFromSaved(model: tf.LayersModel, source: string, calibration: tf.Tensor4D, prefix: string, keepClassifier: boolean) {
   const from = await loadModelFromDir(bestModelDir(source));
   try {
     const filled = copyWeightsUnfolding(model, from, calibration, prefix);
     if (filled.length === 0) throw new Error(`no layer of ${source} fits the ${prefix ? `${prefix}* branch` : 'model'}`);
-    const classifier = from.layers.find((l) => l.name === 'logits');
+    const classifier = keepClassifier ? from.layers.find((l) => l.name === 'logits') : undefined;
     return { filled, logits: classifier ? classifier.getWeights().map((w) => w.clone()) : [] };
   } finally {
     from.dispose();
@@ -81,36 +82,45 @@ function originsOf(config: TrainConfig): Origin[] {
 }
 
 async function freshModel(config: TrainConfig, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
-  if (config.stage !== 'concat') {
-    const model = buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99);
-    if (config.initFrom) {
-      const { filled, logits } = await copyFromSaved(model, config.initFrom, calibration, '');
-      tf.dispose(logits);
+  const model = config.stage === 'concat' ? buildConcatModel(config.seed) : buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99);
+  try {
+    if (config.stage === 'concat') await startConcat(model, config, calibration, log);
+    else if (config.initFrom) {
+      const { filled } = await copyFromSaved(model, config.initFrom, calibration, '', false);
       log(`initialised ${filled.length} layers from ${bestModelDir(config.initFrom)}`);
     }
     return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
+}
+
+/** Fills the concat model's two frozen branches from the students, and starts its head as their ensemble. */
+async function startConcat(model: tf.LayersModel, config: TrainConfig, calibration: tf.Tensor4D, log: (m: string) => void) {
   const { kd, triplet } = config.concat;
   if (!kd || !triplet) throw new Error('the concat stage needs both students: --kd-student DIR --triplet-student DIR');
-  const model = buildConcatModel(config.seed);
   const heads: tf.Tensor[][] = [];
-  // The branches are frozen: only the head on the concatenated embedding learns.
-  for (const [prefix, source] of [[CONCAT_BRANCHES[0], kd], [CONCAT_BRANCHES[1], triplet]] as const) {
-    const { filled, logits } = await copyFromSaved(model, source, calibration, prefix);
-    filled.forEach((l) => { l.trainable = false; });
-    if (logits.length === 0) throw new Error(`${source} has no 'logits' layer to start the concat head from`);
-    heads.push(logits);
-    log(`initialised ${filled.length} layers (${prefix}*) from ${source}, frozen`);
+  try {
+    // The branches are frozen: only the head on the concatenated embedding learns.
+    for (const [prefix, source] of [[CONCAT_BRANCHES[0], kd], [CONCAT_BRANCHES[1], triplet]] as const) {
+      const { filled, logits } = await copyFromSaved(model, source, calibration, prefix, true);
+      heads.push(logits);
+      filled.forEach((l) => { l.trainable = false; });
+      if (logits.length === 0) throw new Error(`${source} has no 'logits' layer to start the concat head from`);
+      log(`initialised ${filled.length} layers (${prefix}*) from ${source}, frozen`);
+    }
+    // The head starts as the average of the two students' logits (their plain ensemble), so
+    // training begins from a model at least as good as the ensemble instead of from noise.
+    const head = tf.tidy(() => [
+      tf.mul(tf.concat([heads[0][0], heads[1][0]], 0), 0.5),
+      tf.mul(tf.add(heads[0][1], heads[1][1]), 0.5),
+    ]);
+    model.getLayer('logits').setWeights(head);
+    tf.dispose(head);
+  } finally {
+    tf.dispose(heads);
   }
-  // The head starts as the average of the two students' logits (their plain ensemble), so
-  // training begins from a model at least as good as the ensemble instead of from noise.
-  const head = tf.tidy(() => [
-    tf.mul(tf.concat([heads[0][0], heads[1][0]], 0), 0.5),
-    tf.mul(tf.add(heads[0][1], heads[1][1]), 0.5),
-  ]);
-  model.getLayer('logits').setWeights(head);
-  tf.dispose([head, heads]);
-  return model;
 }
 
 function loadData(config: TrainConfig, log: (m: string) => void): { train: LabelledSplit; valid: LabelledSplit } {
@@ -152,31 +162,37 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
   const batchesPerEpoch = Math.floor(n / config.batchSize);
   if (batchesPerEpoch < 1) throw new Error(`only ${n} training images: fewer than one batch of ${config.batchSize}`);
 
-  const optimizer = tf.train.adam(config.learningRate);
   let model: tf.LayersModel;
   if (state) {
     model = await loadModelFromDir(paths.checkpoint);
-    // Adam's slots are created on the first step; make them, then overwrite with the saved ones.
-    await loadOptimizerState(optimizer, paths.checkpoint).catch((e) => log(`optimizer state not restored (${(e as Error).message}); Adam restarts its moments`));
-    log(`resuming ${runDir} at epoch ${state.epoch + 1}, batch ${state.batch}/${batchesPerEpoch}`);
   } else {
     const calibration = calibrationFaces(trainSplit, config.occlusion);
     model = await freshModel(config, calibration, log).finally(() => calibration.dispose());
     writeOrigins(runDir, originsOf(config));
-    state = { ...INITIAL_STATE };
   }
-  const objective = await objectiveFactory(config, trainSplit);
-  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const showBar = options.progress ?? Boolean(process.stderr.isTTY);
-  let batchesThisCall = 0;
-
-  const saveCheckpoint = async () => {
-    await model.save(fileSaveHandler(paths.checkpoint));
-    await saveOptimizerState(optimizer, paths.checkpoint);
-    writeState(runDir, state!);
-  };
-
+  const optimizer = tf.train.adam(config.learningRate);
+  // Whatever this run holds is released however it ends: finished, stopped, or failed to start.
+  const held: { dispose(): void }[] = [model, optimizer];
   try {
+    if (state) {
+      // Adam's slots are created on the first step; make them, then overwrite with the saved ones.
+      await loadOptimizerState(optimizer, paths.checkpoint).catch((e) => log(`optimizer state not restored (${(e as Error).message}); Adam restarts its moments`));
+      log(`resuming ${runDir} at epoch ${state.epoch + 1}, batch ${state.batch}/${batchesPerEpoch}`);
+    } else {
+      state = { ...INITIAL_STATE };
+    }
+    const objective = await objectiveFactory(config, trainSplit);
+    held.push(objective);
+    const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const showBar = options.progress ?? Boolean(process.stderr.isTTY);
+    let batchesThisCall = 0;
+
+    const saveCheckpoint = async () => {
+      await model.save(fileSaveHandler(paths.checkpoint));
+      await saveOptimizerState(optimizer, paths.checkpoint);
+      writeState(runDir, state!);
+    };
+
     for (; state.epoch < config.epochs; state.epoch++) {
       const order = shuffledIndices(n, config.seed * 100003 + state.epoch);
       const epochStart = Date.now();
@@ -286,9 +302,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     log(`done: best valid accuracy ${(state.bestAccuracy * 100).toFixed(2)}% at epoch ${state.bestEpoch + 1}; ${(state.trainSeconds / 60).toFixed(1)} min of training steps`);
     return { state, runDir };
   } finally {
-    objective.dispose();
-    model.dispose();
-    optimizer.dispose();
+    held.forEach((h) => h.dispose());
   }
 }
 
