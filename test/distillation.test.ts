@@ -28,7 +28,8 @@ function tiny(stage: Stage, extra: Partial<TrainConfig> = {}): TrainConfig {
 async function run(stage: Stage, extra: Partial<TrainConfig> = {}, name: string = stage) {
   const { state } = await train(tiny(stage, extra), dir(name), objectiveFor(stage), { log: quiet, progress: false });
   expect(state.finished).toBe(true);
-  const [epoch] = readEpochs(dir(name));
+  const epoch = readEpochs(dir(name)).at(-1)!;
+  expect(epoch.epoch).toBe(1);
   expect(Number.isFinite(epoch.trainLoss)).toBe(true);
   return state;
 }
@@ -91,6 +92,11 @@ describe('distillation stages', () => {
     expect(tf.max(tf.abs(tf.sub(logits(start), expected))).dataSync()[0]).toBeLessThan(1e-4);
     tf.dispose([faces, expected]);
     [start, kd, triplet].forEach((m) => m.dispose());
+    // That start is scored and kept as epoch 0: training has to beat the ensemble to replace it.
+    const [zero] = readEpochs(dir('concat-start'));
+    expect(zero).toMatchObject({ epoch: 0, best: true });
+    expect(zero.validAccuracy).toBeGreaterThan(0);
+    expect(readFileSync(join(dir('concat-start'), 'best', 'weights.bin')).equals(readFileSync(join(dir('concat-start'), 'checkpoint', 'weights.bin')))).toBe(true);
   });
 
   it('concat keeps both students frozen and exports ONE graph: face in, probabilities out', async () => {

@@ -18,7 +18,7 @@ import { fileFacts } from '../model/export.js';
 import { copyWeightsUnfolding } from '../model/unfold.js';
 import { learningRateAt, type TrainConfig } from './config.js';
 import { crossEntropy } from './losses.js';
-import { appendEpoch, bestModelDir, holdsModel, INITIAL_STATE, readState, runPaths, writeConfig, writeOrigins, writeState, type Origin, type TrainState } from './run-dir.js';
+import { appendEpoch, bestModelDir, holdsModel, INITIAL_STATE, readEpochs, readState, runPaths, writeConfig, writeOrigins, writeState, type Origin, type TrainState } from './run-dir.js';
 
 export interface TrainOptions {
   log?: (message: string) => void;
@@ -147,6 +147,25 @@ export async function evaluate(model: tf.LayersModel, split: LabelledSplit, conf
   return { metrics, loss: loss / Math.max(1, split.labels.length) };
 }
 
+/**
+ * Scores a concat model before its head has learned anything, when it is still the two students'
+ * plain ensemble, and keeps it as epoch 0 of the run: training must beat the ensemble to replace
+ * it, so a head that Adam only pulls off its start (as measured) is never the one exported.
+ */
+async function scoreStart(model: tf.LayersModel, valid: LabelledSplit, config: TrainConfig, state: TrainState, runDir: string, log: (m: string) => void) {
+  const started = Date.now();
+  const { metrics, loss } = await evaluate(model, valid, config);
+  state.bestAccuracy = metrics.accuracy;
+  await model.save(fileSaveHandler(runPaths(runDir).best));
+  const seconds = (Date.now() - started) / 1000;
+  // A start that died before its first checkpoint has already written this record.
+  if (!readEpochs(runDir).some((e) => e.epoch === 0)) appendEpoch(runDir, {
+    epoch: 0, trainLoss: NaN, trainAccuracy: NaN, validAccuracy: metrics.accuracy, validLoss: loss,
+    learningRate: learningRateAt(config, 0), imagesPerSecond: NaN, seconds, best: true, time: new Date().toISOString(),
+  });
+  log(`epoch 0 (the students' ensemble, before training): valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), valid loss ${loss.toFixed(4)}`);
+}
+
 /** Trains (or resumes) the run in runDir. */
 export async function train(config: TrainConfig, runDir: string, objectiveFactory: ObjectiveFactory, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? ((m: string) => console.log(m));
@@ -180,6 +199,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       log(`resuming ${runDir} at epoch ${state.epoch + 1}, batch ${state.batch}/${batchesPerEpoch}`);
     } else {
       state = { ...INITIAL_STATE };
+      if (config.stage === 'concat') await scoreStart(model, valid, config, state, runDir, log);
     }
     const objective = await objectiveFactory(config, trainSplit);
     held.push(objective);
