@@ -188,7 +188,9 @@ export function renderCurves(runs: RunCurves[], title = 'Training curves'): Rast
     lineW += w;
   }
   const legendY = 64;
-  const top = legendY + legendRows.length * 28 + 48;
+  // The note gets its own line under the swatches: beside them it ran into a long legend.
+  const noteY = legendY + legendRows.length * 28 + 8;
+  const top = noteY + 28 + 40;
   const height = top + panelH + 80;
   const r = new Raster(width, height);
   r.text(title, 24, 22, { scale: 3, color: INK });
@@ -203,7 +205,7 @@ export function renderCurves(runs: RunCurves[], title = 'Training curves'): Rast
     }
   });
   const note = 'ringed dot: best epoch (checkpoint kept)';
-  r.text(note, width - 40, legendY + 8, { scale: s, color: MUTED, align: 'right', valign: 'middle' });
+  r.text(note, left, noteY, { scale: s, color: MUTED, valign: 'middle' });
 
   const allEpochs = withData.flatMap((run) => run.epochs.map((e) => e.epoch));
   const xTicksRaw = niceTicks(Math.min(1, ...allEpochs), Math.max(...allEpochs), 8).filter((t) => Number.isInteger(t));
