@@ -8,6 +8,7 @@ import { LABEL_MODES, parseLabelMode } from '../../src/core/labels.js';
 import { parseOcclusion } from '../../src/core/occlusion.js';
 import { ARCHITECTURES, parseArchitecture } from '../model/architectures.js';
 import { selectBackend } from '../backend/select.js';
+import { BATCH_ORDERS, parseBatchOrder } from '../data/batch-order.js';
 import { resolveDataDir } from '../data/ferplus.js';
 import { defaultConfig, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
 import { readConfig, readState } from '../train/run-dir.js';
@@ -31,6 +32,7 @@ const program = addBackendOptions(addDataOption(new Command()
   .option('--init <dir>', 'start from this run or model folder, or "none" (layers matched by name and shape; teacher, kd, triplet: runs/baseline, else models/student-baseline)')
   .option('--epochs <n>', 'epochs', Number)
   .option('--batch-size <n>', 'batch size', Number)
+  .option('--batch-order <order>', `${BATCH_ORDERS.join(' | ')} (default: stratified for triplet, else shuffled)`)
   .option('--lr <x>', 'peak learning rate (Adam, cosine decay)', Number)
   .option('--patience <n>', 'early-stopping patience in epochs (0 = off)', Number)
   .option('--architecture <name>', `network to train: ${Object.keys(ARCHITECTURES).join(' | ')} (default student, for every stage)`)
@@ -59,6 +61,7 @@ runCli(async () => {
     config = withDefaultSources(defaultConfig(stage, resolveDataDir(o.data)));
     if (o.epochs) config.epochs = o.epochs;
     if (o.batchSize) config.batchSize = o.batchSize;
+    if (o.batchOrder) config.batchOrder = parseBatchOrder(o.batchOrder);
     if (o.lr) config.learningRate = o.lr;
     if (o.patience !== undefined) config.patience = o.patience;
     if (o.architecture) config.architecture = parseArchitecture(o.architecture);

@@ -12,14 +12,16 @@ export function seededRandom(seed: number): Random {
   };
 }
 
-/** A seeded permutation of 0..n-1 (Fisher-Yates). */
+/** A seeded permutation of 0..n-1. */
 export function shuffledIndices(n: number, seed: number): Int32Array {
-  const random = seededRandom(seed);
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
+  return shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), seededRandom(seed));
+}
+
+/** Fisher-Yates, in place; returns its argument. */
+export function shuffleInPlace<T extends { length: number; [i: number]: number }>(items: T, random: Random): T {
+  for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    const t = order[i]; order[i] = order[j]; order[j] = t;
+    const t = items[i]; items[i] = items[j]; items[j] = t;
   }
-  return order;
+  return items;
 }

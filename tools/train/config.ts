@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { LabelMode } from '../../src/core/labels.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../data/augment.js';
+import type { BatchOrder } from '../data/batch-order.js';
 import type { ArchitectureName } from '../model/architectures.js';
 import { holdsModel } from './run-dir.js';
 
@@ -34,6 +35,8 @@ export interface TrainConfig {
   limitValid: number;
   epochs: number;
   batchSize: number;
+  /** How an epoch is cut into batches (tools/data/batch-order.ts): stratified for the triplet stage. */
+  batchOrder: BatchOrder;
   learningRate: number;
   /** Cosine decay from learningRate to learningRate * finalLearningRateFraction over all epochs. */
   finalLearningRateFraction: number;
@@ -77,6 +80,7 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     limitValid: 0,
     epochs: fineTuneEpochs[stage] ?? 30,
     batchSize: 64,
+    batchOrder: stage === 'triplet' ? 'stratified' : 'shuffled',
     learningRate: fineTuneRate[stage] ?? 1e-3,
     finalLearningRateFraction: 0.02,
     patience: 8,

@@ -10,7 +10,8 @@ import { NUM_CLASSES } from '../../src/core/labels.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { facesTensor, makeBatch, predictSplit, type HostBatch } from '../data/batches.js';
 import { describeSplit, loadSplit, type LabelledSplit } from '../data/ferplus.js';
-import { seededRandom, shuffledIndices } from '../data/random.js';
+import { epochOrder } from '../data/batch-order.js';
+import { seededRandom } from '../data/random.js';
 import { computeMetrics, predictedLabels } from '../eval/metrics.js';
 import { buildConcatModel, buildModel, CONCAT_BRANCHES } from '../model/architectures.js';
 import { fileSaveHandler, loadModelFromDir, loadOptimizerState, saveOptimizerState } from '../model/file-io.js';
@@ -214,7 +215,8 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     };
 
     for (; state.epoch < config.epochs; state.epoch++) {
-      const order = shuffledIndices(n, config.seed * 100003 + state.epoch);
+      // Runs from before batch orders existed were shuffled.
+      const order = epochOrder(config.batchOrder ?? 'shuffled', trainSplit.labels, config.batchSize, config.seed * 100003 + state.epoch);
       const epochStart = Date.now();
       const bar = new cliProgress.SingleBar({
         format: `epoch ${state.epoch + 1}/${config.epochs} [{bar}] {value}/{total} batches | ETA {eta_formatted} | {speed} img/s | loss {loss} | acc {acc}`,
