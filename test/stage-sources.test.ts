@@ -13,9 +13,10 @@ const sources = (stage: Parameters<typeof defaultConfig>[0], runs: string) => {
 describe('stage sources', () => {
   it('fall back to the committed models when this machine has no runs', () => {
     const runs = mkdtempSync(join(tmpdir(), 'halfface-runs-'));
-    expect(sources('baseline', runs)).toEqual({ initFrom: null, teacher: null, concat: { kd: null, triplet: null } });
-    expect(sources('teacher', runs).initFrom).toBe('models/student-baseline');
-    expect(sources('kd', runs)).toMatchObject({ initFrom: 'models/student-baseline', teacher: 'models/teacher' });
+    expect(sources('teacher', runs)).toEqual({ initFrom: null, teacher: null, concat: { kd: null, triplet: null } });
+    // Every student starts from the teacher; only kd and triplet are taught by it.
+    expect(sources('baseline', runs)).toEqual({ initFrom: 'models/teacher', teacher: null, concat: { kd: null, triplet: null } });
+    expect(sources('kd', runs)).toMatchObject({ initFrom: 'models/teacher', teacher: 'models/teacher' });
     expect(sources('concat', runs).concat).toEqual({ kd: 'models/student-kd', triplet: 'models/student-triplet' });
   });
 
@@ -23,7 +24,18 @@ describe('stage sources', () => {
     const runs = mkdtempSync(join(tmpdir(), 'halfface-runs-'));
     mkdirSync(join(runs, 'teacher', 'best'), { recursive: true });
     writeFileSync(join(runs, 'teacher', 'best', 'model.json'), '{}');
-    mkdirSync(join(runs, 'baseline'), { recursive: true }); // started, but no best model yet
-    expect(sources('triplet', runs)).toMatchObject({ initFrom: 'models/student-baseline', teacher: join(runs, 'teacher') });
+    mkdirSync(join(runs, 'kd'), { recursive: true }); // started, but no best model yet
+    expect(sources('triplet', runs)).toMatchObject({ initFrom: join(runs, 'teacher'), teacher: join(runs, 'teacher') });
+    expect(sources('concat', runs).concat).toEqual({ kd: 'models/student-kd', triplet: 'models/student-triplet' });
+  });
+});
+
+describe('stage defaults', () => {
+  it('give the three students one schedule, and kd and triplet different seeds', () => {
+    const [baseline, kd, triplet] = (['baseline', 'kd', 'triplet'] as const).map((s) => defaultConfig(s, 'data'));
+    for (const c of [kd, triplet]) expect({ epochs: c.epochs, learningRate: c.learningRate, occlusion: c.occlusion }).toEqual({ epochs: baseline.epochs, learningRate: baseline.learningRate, occlusion: 'lower' });
+    expect(kd.seed).not.toBe(triplet.seed);
+    expect(triplet.batchOrder).toBe('stratified');
+    expect(defaultConfig('teacher', 'data').occlusion).toBe('none');
   });
 });

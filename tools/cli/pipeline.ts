@@ -1,6 +1,6 @@
 /**
  * npm run pipeline -- --data DIR
- * baseline → teacher → kd → triplet → concat → eval → export, resuming whatever is already done.
+ * teacher → baseline → kd → triplet → concat → eval → export, resuming whatever is already done.
  * Each stage trains in runs/<stage>; models go to models/<name> with a card.
  */
 import { Command } from 'commander';
@@ -22,8 +22,8 @@ import { addBackendOptions, addDataOption } from './options.js';
 import { runCli } from './run-cli.js';
 
 const SUMMARIES: Record<Stage, string> = {
-  teacher: 'The teacher: the baseline student fine-tuned on whole faces. It teaches the students what the upper half of the face adds; it is not meant for the headset.',
-  baseline: 'The "no distillation" student: the compact headset network trained on the lower half of the face only.',
+  teacher: 'The teacher, trained on whole faces. Every student starts from it, and the kd and triplet students learn from it what the upper half of the face adds; it is not meant for the headset.',
+  baseline: 'The "no distillation" student, the fair control: fine-tuned from the teacher on the lower half of the face with the schedule of the kd and triplet students, but without the teacher\'s signal.',
   kd: 'Student distilled from the teacher (Hinton KD: the teacher sees the whole face, the student the lower half).',
   triplet: 'Student trained with the triplet-loss distillation of Georgescu & Ionescu (teacher embeddings as positives).',
   concat: 'The KD and triplet students side by side, their embeddings concatenated under one trained head: one graph.',
