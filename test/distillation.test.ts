@@ -8,7 +8,8 @@ import { selectBackend } from '../tools/backend/select.js';
 import { exportModel, fileFacts } from '../tools/model/export.js';
 import { fileSaveHandler, loadModelFromDir } from '../tools/model/file-io.js';
 import { defaultConfig, type Stage, type TrainConfig } from '../tools/train/config.js';
-import { readEpochs, readOrigins } from '../tools/train/run-dir.js';
+import { epochsTrained, readConfig, readEpochs, readOrigins } from '../tools/train/run-dir.js';
+import { readRun, runsTable } from '../tools/report/report.js';
 import { objectiveFor } from '../tools/train/stages.js';
 import { calibrationFaces, train } from '../tools/train/trainer.js';
 import { loadSplit } from '../tools/data/ferplus.js';
@@ -102,6 +103,11 @@ describe('distillation stages', () => {
   it('concat keeps both students frozen and exports ONE graph: face in, probabilities out', async () => {
     await run('concat', { concat: { kd: dir('kd'), triplet: dir('triplet') } });
     expect(readOrigins(dir('concat')).map((o) => o.role)).toEqual(['kd student', 'triplet student']);
+    // Epoch 0 scores the start and trains nothing: cards and the report count trained epochs only.
+    const { epochs } = readConfig(dir('concat'));
+    expect(readEpochs(dir('concat'))).toHaveLength(epochs + 1);
+    expect(epochsTrained(readEpochs(dir('concat')))).toBe(epochs);
+    expect(runsTable([readRun(dir('concat'))])).toContain(` | ${epochs} | `);
     const concat = await loadModelFromDir(join(dir('concat'), 'best'));
     const kd = await loadModelFromDir(join(dir('kd'), 'best'));
     const triplet = await loadModelFromDir(join(dir('triplet'), 'best'));

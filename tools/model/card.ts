@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { EvaluationReport } from '../eval/evaluate-model.js';
 import { percent, perClassTable } from '../eval/format.js';
 import type { TrainConfig } from '../train/config.js';
-import type { EpochRecord, Origin, TrainState } from '../train/run-dir.js';
+import { epochsTrained, type EpochRecord, type Origin, type TrainState } from '../train/run-dir.js';
 import type { ExportInfo } from './export.js';
 
 export interface CardInput {
@@ -51,11 +51,11 @@ export function cardMarkdown(c: CardInput): string {
   lines.push('## Training', '');
   for (const r of c.runs) {
     const s = r.state;
-    const epochs = r.epochs.length;
+    const epochs = epochsTrained(r.epochs);
     lines.push(
       `- run \`${r.dir}\`, stage **${r.config.stage}** (${r.config.architecture}, sees \`${r.config.occlusion}\`), backend ${r.backend}: ` +
       `${epochs} of ${r.config.epochs} epochs done${s?.finished ? ' (finished)' : ' (run continues with --resume)'}, ` +
-      `best epoch ${s ? s.bestEpoch + 1 : '-'}, ${s ? (s.trainSeconds / 3600).toFixed(2) : '-'} h of training steps.`,
+      `best epoch ${s ? s.bestEpoch + 1 : '-'}${s?.bestEpoch === -1 ? ' (its start, before training)' : ''}, ${s ? (s.trainSeconds / 3600).toFixed(2) : '-'} h of training steps.`,
       ...r.origins.map((o) => `  - ${o.role}: \`${o.dir}\` as it was when the run started (SHA-256 \`${o.sha256.slice(0, 12)}\`)`),
     );
   }

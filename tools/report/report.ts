@@ -9,7 +9,7 @@ import type { EvaluationReport } from '../eval/evaluate-model.js';
 import { percent } from '../eval/format.js';
 import { formatP } from '../eval/mcnemar.js';
 import type { TrainConfig } from '../train/config.js';
-import { readEpochs, readOrigins, runPaths, type EpochRecord, type Origin } from '../train/run-dir.js';
+import { epochsTrained, readEpochs, readOrigins, runPaths, type EpochRecord, type Origin } from '../train/run-dir.js';
 import { writeConfusionPng, writeCurvesPng } from './charts.js';
 import { comparisonNote, comparisonTable, perClassComparison, signedPoints, type Comparison, type NamedModel } from './compare.js';
 
@@ -91,7 +91,7 @@ export function runsTable(runs: RunSummary[]): string {
     const best = bestOf(r);
     const seconds = r.epochs.reduce((a, e) => a + (Number.isFinite(e.seconds) ? e.seconds : 0), 0);
     const origins = r.origins.map((o) => `${o.role}: \`${o.dir}\` (\`${o.sha256.slice(0, 12)}\`)`).join('; ') || 'scratch';
-    return `| ${r.name} | ${r.stage ?? '?'} | ${r.architecture ?? '?'} | ${r.occlusion ?? '?'} | ${origins} | ${r.epochs.length} | ${best ? `${percent(best.validAccuracy)} (epoch ${best.epoch})` : 'no epoch yet'} | ${duration(seconds)} |`;
+    return `| ${r.name} | ${r.stage ?? '?'} | ${r.architecture ?? '?'} | ${r.occlusion ?? '?'} | ${origins} | ${epochsTrained(r.epochs)} | ${best ? `${percent(best.validAccuracy)} (epoch ${best.epoch})` : 'no epoch yet'} | ${duration(seconds)} |`;
   });
   return ['| run | stage | architecture | occlusion | built from (SHA-256 of the weights then) | epochs done | best valid accuracy | training time |', '|---|---|---|---|---|---:|---:|---:|', ...rows].join('\n');
 }

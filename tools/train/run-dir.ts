@@ -80,6 +80,11 @@ export function appendEpoch(dir: string, record: EpochRecord): void {
   appendFileSync(runPaths(dir).metrics, `${JSON.stringify(record)}\n`);
 }
 
+/** Epochs of training a run has done: a concat's epoch 0 scores its start, and trains nothing. */
+export function epochsTrained(records: EpochRecord[]): number {
+  return records.filter((e) => e.epoch >= 1).length;
+}
+
 export function readEpochs(dir: string): EpochRecord[] {
   const p = runPaths(dir).metrics;
   if (!existsSync(p)) return [];
