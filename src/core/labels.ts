@@ -2,6 +2,7 @@
  * FER+ classes and the label protocol (Barsoum et al. 2016), shared by training and the browser.
  * Pure functions: no DOM, no tfjs.
  */
+import { parseChoice } from './parse-choice.js';
 
 /** The 8 expression classes, in the column order of FER+'s label.csv. */
 export const EXPRESSIONS = [
@@ -18,8 +19,7 @@ export type LabelMode = 'majority' | 'probability';
 export const LABEL_MODES: readonly LabelMode[] = ['majority', 'probability'];
 
 export function parseLabelMode(value: string): LabelMode {
-  if ((LABEL_MODES as readonly string[]).includes(value)) return value as LabelMode;
-  throw new Error(`unknown label mode "${value}": expected one of ${LABEL_MODES.join(', ')}`);
+  return parseChoice('label mode', LABEL_MODES, value);
 }
 
 /** Zeroes every column that got exactly one vote: a single tagger is treated as an outlier. */

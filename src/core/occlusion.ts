@@ -3,6 +3,7 @@
  * at run time exactly the pixels it saw in training.
  */
 import { FACE_SIZE } from './face-geometry.js';
+import { parseChoice } from './parse-choice.js';
 
 /**
  * lower: the model sees only the lower half (what a VR headset leaves visible), rows 0-23 are 0.
@@ -40,6 +41,5 @@ export function occlude<T extends { length: number; fill(value: number, start?: 
 }
 
 export function parseOcclusion(value: string): Occlusion {
-  if ((OCCLUSIONS as readonly string[]).includes(value)) return value as Occlusion;
-  throw new Error(`unknown occlusion "${value}": expected one of ${OCCLUSIONS.join(', ')}`);
+  return parseChoice('occlusion', OCCLUSIONS, value);
 }

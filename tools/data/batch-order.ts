@@ -12,13 +12,13 @@
  * contempt, 1% of the faces, would trade majority accuracy for them).
  */
 import { seededRandom, shuffledIndices, shuffleInPlace } from './random.js';
+import { parseChoice } from '../../src/core/parse-choice.js';
 
 export const BATCH_ORDERS = ['shuffled', 'stratified'] as const;
 export type BatchOrder = (typeof BATCH_ORDERS)[number];
 
 export function parseBatchOrder(value: string): BatchOrder {
-  if ((BATCH_ORDERS as readonly string[]).includes(value)) return value as BatchOrder;
-  throw new Error(`unknown batch order "${value}": expected one of ${BATCH_ORDERS.join(', ')}`);
+  return parseChoice('batch order', BATCH_ORDERS, value);
 }
 
 /** A permutation of 0..labels.length-1; the trainer cuts it into consecutive batches of batchSize. */

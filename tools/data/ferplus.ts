@@ -10,13 +10,13 @@ import { dirname, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { FACE_PIXELS, FACE_SIZE, luma } from '../../src/core/face-geometry.js';
 import { EXPRESSIONS, NUM_VOTE_COLUMNS, targetFor, type LabelMode } from '../../src/core/labels.js';
+import { parseChoice } from '../../src/core/parse-choice.js';
 
 export const SPLITS = ['FER2013Train', 'FER2013Valid', 'FER2013Test'] as const;
 export type SplitName = (typeof SPLITS)[number];
 
 export function parseSplit(value: string): SplitName {
-  if ((SPLITS as readonly string[]).includes(value)) return value as SplitName;
-  throw new Error(`unknown split "${value}": expected one of ${SPLITS.join(', ')}`);
+  return parseChoice('split', SPLITS, value);
 }
 
 /** One split as decoded from disk: row i of pixels and votes belongs to names[i]. */
