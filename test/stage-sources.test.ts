@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, withDefaultSources } from '../tools/train/config.js';
+import { readConfig } from '../tools/train/run-dir.js';
 
 const sources = (stage: Parameters<typeof defaultConfig>[0], runs: string) => {
   const c = withDefaultSources(defaultConfig(stage, 'data'), runs, 'models');
@@ -37,5 +38,12 @@ describe('stage defaults', () => {
     expect(kd.seed).not.toBe(triplet.seed);
     expect(triplet.batchOrder).toBe('stratified');
     expect(defaultConfig('teacher', 'data').occlusion).toBe('none');
+  });
+
+  it('a run saved before batch orders existed resumes shuffled, as it trained', () => {
+    const run = mkdtempSync(join(tmpdir(), 'halfface-old-run-'));
+    const { batchOrder: _, ...old } = defaultConfig('triplet', 'data');
+    writeFileSync(join(run, 'config.json'), JSON.stringify(old));
+    expect(readConfig(run).batchOrder).toBe('shuffled');
   });
 });

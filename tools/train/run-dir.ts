@@ -63,7 +63,9 @@ export function writeConfig(dir: string, config: TrainConfig): void {
 export function readConfig(dir: string): TrainConfig {
   const p = runPaths(dir).config;
   if (!existsSync(p)) throw new Error(`${dir} is not a run folder: ${p} is missing`);
-  return JSON.parse(readFileSync(p, 'utf8')) as TrainConfig;
+  const config = JSON.parse(readFileSync(p, 'utf8')) as TrainConfig;
+  // Runs from before batch orders existed were shuffled.
+  return { ...config, batchOrder: config.batchOrder ?? 'shuffled' };
 }
 
 export function readState(dir: string): TrainState | null {

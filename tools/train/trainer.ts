@@ -215,8 +215,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     };
 
     for (; state.epoch < config.epochs; state.epoch++) {
-      // Runs from before batch orders existed were shuffled.
-      const order = epochOrder(config.batchOrder ?? 'shuffled', trainSplit.labels, config.batchSize, config.seed * 100003 + state.epoch);
+      const order = epochOrder(config.batchOrder, trainSplit.labels, config.batchSize, config.seed * 100003 + state.epoch);
       const epochStart = Date.now();
       const bar = new cliProgress.SingleBar({
         format: `epoch ${state.epoch + 1}/${config.epochs} [{bar}] {value}/{total} batches | ETA {eta_formatted} | {speed} img/s | loss {loss} | acc {acc}`,
