@@ -132,9 +132,14 @@ describe('app with a fake camera showing real faces', () => {
     const shapes = Object.keys(last.morph).filter((k) => !k.startsWith('eyeBlink'));
     const change = shapes.reduce((sum, k) => sum + Math.abs(mean(happy, (s) => s.morph[k] ?? 0) - mean(surprised, (s) => s.morph[k] ?? 0)), 0);
     console.log(`[e2e-camera] summed change of ${shapes.length} morph weights between the segments: ${change.toFixed(3)}`);
-    expect(change).toBeGreaterThan(0.5);
-    expect(mean(happy, smile)).toBeGreaterThan(mean(surprised, smile) + 0.2);
-    expect(mean(surprised, jaw)).toBeGreaterThan(mean(happy, jaw));
+    // The avatar must follow the camera in real time: on a machine busy with something else (a
+    // training run) tracking drops below a frame a second, the avatar lags whole segments and these
+    // fail. Say so in the failure rather than leave a bare number.
+    const rate = (last.trackedFrames - first.trackedFrames) / (SAMPLE_FOR_MS / 1000);
+    const why = `the avatar did not follow the clip; tracking ran at ${rate.toFixed(2)} frames/s (is another process using the CPU?)`;
+    expect(change, why).toBeGreaterThan(0.5);
+    expect(mean(happy, smile), why).toBeGreaterThan(mean(surprised, smile) + 0.2);
+    expect(mean(surprised, jaw), why).toBeGreaterThan(mean(happy, jaw));
   });
 });
 
