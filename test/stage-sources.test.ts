@@ -1,9 +1,9 @@
-/** Where each stage's starting weights, teacher and frozen students come from (withDefaultSources). */
+/** Where each stage's starting weights, teacher and frozen students come from (withDefaultSources), its defaults, and what a resume may change. */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, withDefaultSources } from '../tools/train/config.js';
+import { defaultConfig, resumedConfig, withDefaultSources } from '../tools/train/config.js';
 import { readConfig } from '../tools/train/run-dir.js';
 
 const sources = (stage: Parameters<typeof defaultConfig>[0], runs: string) => {
@@ -45,5 +45,13 @@ describe('stage defaults', () => {
     const { batchOrder: _, ...old } = defaultConfig('triplet', 'data');
     writeFileSync(join(run, 'config.json'), JSON.stringify(old));
     expect(readConfig(run).batchOrder).toBe('shuffled');
+  });
+
+  it('a resumed run keeps what it learns, may train longer or elsewhere, and refuses another stage', () => {
+    const saved = { ...defaultConfig('kd', 'data'), kd: { temperature: 2, alpha: 0.5 }, threads: 1, backend: 'wasm' };
+    const resumed = resumedConfig(saved, { epochs: 6, threads: 0, backend: 'tensorflow-gpu' });
+    expect(resumed).toEqual({ ...saved, epochs: 6, threads: 0, backend: 'tensorflow-gpu' });
+    expect(resumedConfig(saved, { stage: 'kd' })).toEqual(saved);
+    expect(() => resumedConfig(saved, { stage: 'triplet' })).toThrow(/is a kd run, not triplet/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * npm run train -- --stage teacher --data DIR --out runs/teacher
- * Trains one stage; --resume continues a killed run from its last checkpoint.
+ * Trains one stage; --resume continues a killed run from its last checkpoint
+ * (npm run train -- --resume --out runs/teacher: the stage and settings come from the run).
  */
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { ARCHITECTURES, parseArchitecture } from '../model/architectures.js';
 import { selectBackend } from '../backend/select.js';
 import { BATCH_ORDERS, parseBatchOrder } from '../data/batch-order.js';
 import { resolveDataDir } from '../data/ferplus.js';
-import { defaultConfig, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
+import { defaultConfig, resumedConfig, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
 import { readConfig, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { removeRun, train } from '../train/trainer.js';
@@ -20,7 +21,7 @@ import { runCli } from './run-cli.js';
 const program = addBackendOptions(addDataOption(new Command()
   .name('train')
   .description('Train one stage of the halfface pipeline on FER+.')
-  .requiredOption('--stage <stage>', `one of ${STAGES.join(', ')}`))
+  .option('--stage <stage>', `one of ${STAGES.join(', ')} (a resumed run knows its own)`))
   .option('--out <dir>', 'run folder (default: runs/<stage>)')
   .option('--teacher <dir>', 'teacher run or model folder (kd, triplet; default runs/teacher, else models/teacher)')
   .option('--kd-student <dir>', 'concat: the KD student run or model (default runs/kd, else models/student-kd)')
@@ -41,23 +42,25 @@ const program = addBackendOptions(addDataOption(new Command()
   .option('--limit-train <n>', 'use only the first N training images', Number)
   .option('--limit-valid <n>', 'use only the first N validation images', Number)
   .option('--seed <n>', 'random seed', Number), { threads: true })
-  .option('--resume', 'continue the run in --out from its checkpoint (its saved config wins)')
+  .option('--resume', 'continue the run in --out from its checkpoint: its saved config wins, except --epochs, --backend and --threads')
   .option('--fresh', 'delete --out and start again')
   .option('--no-progress', 'no live progress bar');
 
 runCli(async () => {
   program.parse();
   const o = program.opts();
-  if (!(STAGES as readonly string[]).includes(o.stage)) throw new Error(`unknown stage "${o.stage}": expected one of ${STAGES.join(', ')}`);
-  const stage = o.stage as Stage;
-  const runDir: string = o.out ?? `runs/${stage}`;
+  if (!o.stage && !(o.resume && o.out)) throw new Error(`--stage is required (one of ${STAGES.join(', ')}), unless you --resume an --out run`);
+  if (o.stage && !(STAGES as readonly string[]).includes(o.stage)) throw new Error(`unknown stage "${o.stage}": expected one of ${STAGES.join(', ')}`);
+  const runDir: string = o.out ?? `runs/${o.stage}`;
   if (o.fresh) removeRun(runDir);
   let config: TrainConfig;
   if (existsSync(`${runDir}/config.json`) && readState(runDir)) {
     if (!o.resume) throw new Error(`${runDir} already holds a run: pass --resume to continue it, or --fresh to start again`);
-    config = readConfig(runDir);
-    if (o.epochs) config.epochs = o.epochs; // the one thing a resume may change: train longer
+    const backendGiven = program.getOptionValueSource('backend') === 'cli';
+    config = resumedConfig(readConfig(runDir), { stage: o.stage, epochs: o.epochs, backend: backendGiven ? o.backend : undefined, threads: o.threads });
   } else {
+    if (!o.stage) throw new Error(`${runDir} holds no run to resume: name its --stage to start one`);
+    const stage = o.stage as Stage;
     config = withDefaultSources(defaultConfig(stage, resolveDataDir(o.data)));
     if (o.epochs) config.epochs = o.epochs;
     if (o.batchSize) config.batchSize = o.batchSize;

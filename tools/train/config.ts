@@ -126,3 +126,28 @@ export function learningRateAt(config: TrainConfig, epochProgress: number): numb
   const floor = config.learningRate * config.finalLearningRateFraction;
   return floor + (config.learningRate - floor) * 0.5 * (1 + Math.cos(Math.PI * t));
 }
+
+/** What a resumed run may change: how long it trains and where it runs, never what it learns. */
+export interface ResumeOverrides {
+  stage?: string;
+  epochs?: number;
+  backend?: string;
+  threads?: number;
+}
+
+/**
+ * The saved config of a run being resumed, with the overrides a resume allows: more epochs, and a
+ * faster backend or more threads (a run started on this 2-core machine can finish on a CUDA one).
+ * The stage comes from the run itself; naming a different one is a mistake worth stopping for.
+ */
+export function resumedConfig(saved: TrainConfig, overrides: ResumeOverrides): TrainConfig {
+  if (overrides.stage !== undefined && overrides.stage !== saved.stage) {
+    throw new Error(`the run to resume is a ${saved.stage} run, not ${overrides.stage}: drop --stage, or pick another --out`);
+  }
+  return {
+    ...saved,
+    epochs: overrides.epochs || saved.epochs,
+    backend: overrides.backend ?? saved.backend,
+    threads: overrides.threads ?? saved.threads,
+  };
+}
