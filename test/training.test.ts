@@ -83,6 +83,19 @@ describe('training on real FER+ images', () => {
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
+  it('npm run train logs plain progress lines when its output is not a terminal, and resumes from the run folder alone, for more epochs', () => {
+    const out = mkdtempSync(join(tmpdir(), 'halfface-cli-train-'));
+    const cli = (...args: string[]) => execFileSync('npx', ['tsx', 'tools/cli/train.ts', '--out', out, '--backend', 'wasm', '--threads', '1', ...args], { encoding: 'utf8', stdio: 'pipe' });
+    const first = cli('--stage', 'baseline', '--data', DATA_DIR, '--init', 'none', '--limit-train', '60', '--limit-valid', '32', '--batch-size', '2', '--epochs', '1');
+    // 30 batches: a line at batch 25, as a nohup log would show it
+    expect(first).toMatch(/epoch 1\/1 batch 25\/30 \| [\d.]+ img\/s \| loss [\d.]+/);
+    const second = cli('--resume', '--epochs', '2');
+    expect(second).toMatch(/run: .* \(stage baseline, student, sees lower occlusion, 2 epochs\)/);
+    expect(second).toMatch(/finished 1 epochs; training on to 2/);
+    expect(second).toMatch(/epoch 2\/2 batch 25\/30/);
+    expect(readEpochs(out).map((e) => e.epoch)).toEqual([1, 2]);
+  });
+
   it('npm run eval prints the metrics and writes the JSON report of that model', () => {
     const json = join(mkdtempSync(join(tmpdir(), 'halfface-eval-')), 'eval.json');
     const out = execFileSync('npx', ['tsx', 'tools/cli/eval.ts', '--model', runDir, '--data', DATA_DIR, '--split', 'FER2013Valid', '--occlusion', 'lower', '--json', json, '--backend', 'wasm'], { encoding: 'utf8' });

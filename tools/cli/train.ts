@@ -44,7 +44,7 @@ const program = addBackendOptions(addDataOption(new Command()
   .option('--seed <n>', 'random seed', Number), { threads: true })
   .option('--resume', 'continue the run in --out from its checkpoint: its saved config wins, except --epochs, --backend and --threads')
   .option('--fresh', 'delete --out and start again')
-  .option('--no-progress', 'no live progress bar');
+  .option('--no-progress', 'no live progress bar, plain progress lines instead (the default when output goes to a file)');
 
 runCli(async () => {
   program.parse();
@@ -86,5 +86,7 @@ runCli(async () => {
   const backend = await selectBackend(config.backend, config.threads);
   console.log(`backend: ${backend.name} — ${backend.detail}`);
   console.log(`run: ${runDir} (stage ${config.stage}, ${config.architecture}, sees ${config.occlusion} occlusion, ${config.epochs} epochs)`);
-  await train(config, runDir, objectiveFor(config.stage), { progress: o.progress });
+  // Commander makes --no-progress default to true; only the flag itself should decide, else the
+  // bar would draw into a nohup log, where it renders nothing at all.
+  await train(config, runDir, objectiveFor(config.stage), { progress: o.progress ? undefined : false });
 });

@@ -172,6 +172,12 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
   const log = options.log ?? ((m: string) => console.log(m));
   const paths = runPaths(runDir);
   let state = readState(runDir);
+  const stoppedEarly = (s: TrainState) => config.patience > 0 && s.epochsWithoutImprovement >= config.patience;
+  if (state?.finished && state.epoch < config.epochs && !stoppedEarly(state)) {
+    // It ran all the epochs it was given and is now given more: train on (the cosine stretches over them).
+    log(`${runDir} finished ${state.epoch} epochs; training on to ${config.epochs}`);
+    state = { ...state, finished: false };
+  }
   if (state?.finished) {
     log(`${runDir} has already finished (best valid accuracy ${(state.bestAccuracy * 100).toFixed(2)}% at epoch ${state.bestEpoch + 1})`);
     return { state, runDir };
