@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { LABEL_MODES, parseLabelMode } from '../../src/core/labels.js';
 import { parseOcclusion } from '../../src/core/occlusion.js';
+import { parseChoice } from '../../src/core/parse-choice.js';
 import { ARCHITECTURES, parseArchitecture } from '../model/architectures.js';
 import { selectBackend } from '../backend/select.js';
 import { BATCH_ORDERS, parseBatchOrder } from '../data/batch-order.js';
@@ -50,17 +51,16 @@ runCli(async () => {
   program.parse();
   const o = program.opts();
   if (!o.stage && !(o.resume && o.out)) throw new Error(`--stage is required (one of ${STAGES.join(', ')}), unless you --resume an --out run`);
-  if (o.stage && !(STAGES as readonly string[]).includes(o.stage)) throw new Error(`unknown stage "${o.stage}": expected one of ${STAGES.join(', ')}`);
-  const runDir: string = o.out ?? `runs/${o.stage}`;
+  const stage: Stage | undefined = o.stage ? parseChoice('stage', STAGES, o.stage) : undefined;
+  const runDir: string = o.out ?? `runs/${stage}`;
   if (o.fresh) removeRun(runDir);
   let config: TrainConfig;
   if (existsSync(`${runDir}/config.json`) && readState(runDir)) {
     if (!o.resume) throw new Error(`${runDir} already holds a run: pass --resume to continue it, or --fresh to start again`);
     const backendGiven = program.getOptionValueSource('backend') === 'cli';
-    config = resumedConfig(readConfig(runDir), { stage: o.stage, epochs: o.epochs, backend: backendGiven ? o.backend : undefined, threads: o.threads });
+    config = resumedConfig(readConfig(runDir), { stage, epochs: o.epochs, backend: backendGiven ? o.backend : undefined, threads: o.threads });
   } else {
-    if (!o.stage) throw new Error(`${runDir} holds no run to resume: name its --stage to start one`);
-    const stage = o.stage as Stage;
+    if (!stage) throw new Error(`${runDir} holds no run to resume: name its --stage to start one`);
     config = withDefaultSources(defaultConfig(stage, resolveDataDir(o.data)));
     if (o.epochs) config.epochs = o.epochs;
     if (o.batchSize) config.batchSize = o.batchSize;

@@ -134,7 +134,7 @@ export function learningRateAt(config: TrainConfig, epochProgress: number): numb
 
 /** What a resumed run may change: how long it trains and where it runs, never what it learns. */
 export interface ResumeOverrides {
-  stage?: string;
+  stage?: Stage;
   epochs?: number;
   backend?: string;
   threads?: number;

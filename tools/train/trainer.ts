@@ -167,13 +167,17 @@ async function scoreStart(model: tf.LayersModel, valid: LabelledSplit, config: T
   log(`epoch 0 (the students' ensemble, before training): valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), valid loss ${loss.toFixed(4)}`);
 }
 
+/** Early stopping: no better validation accuracy for `patience` epochs (0 = never stop early). */
+function stoppedEarly(config: TrainConfig, state: TrainState): boolean {
+  return config.patience > 0 && state.epochsWithoutImprovement >= config.patience;
+}
+
 /** Trains (or resumes) the run in runDir. */
 export async function train(config: TrainConfig, runDir: string, objectiveFactory: ObjectiveFactory, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? ((m: string) => console.log(m));
   const paths = runPaths(runDir);
   let state = readState(runDir);
-  const stoppedEarly = (s: TrainState) => config.patience > 0 && s.epochsWithoutImprovement >= config.patience;
-  if (state?.finished && state.epoch < config.epochs && !stoppedEarly(state)) {
+  if (state?.finished && state.epoch < config.epochs && !stoppedEarly(config, state)) {
     // It ran all the epochs it was given and is now given more: train on (the cosine stretches over them).
     log(`${runDir} finished ${state.epoch} epochs; training on to ${config.epochs}`);
     state = { ...state, finished: false };
@@ -314,7 +318,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       });
       log(`epoch ${state.epoch + 1}/${config.epochs}: train loss ${(lossSum / Math.max(1, seen)).toFixed(4)}, valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), valid loss ${validLoss.toFixed(4)}${improved ? ' (best)' : ''}, ${seconds.toFixed(0)} s`);
       state.batch = 0;
-      const stop = config.patience > 0 && state.epochsWithoutImprovement >= config.patience;
+      const stop = stoppedEarly(config, state);
       if (stop || state.epoch + 1 >= config.epochs) {
         state.epoch++;
         state.finished = true;
