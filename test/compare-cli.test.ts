@@ -10,9 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../tools/backend/select.js';
 import { loadSplit } from '../tools/data/ferplus.js';
 import { evaluateModelDir } from '../tools/eval/evaluate-model.js';
-import { exactBinomialP } from '../tools/eval/mcnemar.js';
+import { parseReplicate } from '../tools/cli/comparison-options.js';
+import { exactBinomialP, mcnemarFromCounts } from '../tools/eval/mcnemar.js';
 import {
-  buildComparison, comparisonTable, evaluateModels, limitSplit, nameModels, parseLimit, pickBaseline, type ModelEvaluations,
+  buildComparison, comparisonTable, evaluateModels, limitSplit, nameModels, parseLimit, pickBaseline, poolReplicates, pooledTable,
+  type Comparison, type ModelEvaluations,
 } from '../tools/report/compare.js';
 import { DATA_DIR } from './helpers/data.js';
 import { STUDENT_DIR, writeBiasedStudent } from './helpers/second-model.js';
@@ -111,6 +113,47 @@ describe('small pure parts', () => {
   });
 });
 
+describe('pooling seed replicates', () => {
+  // Two seeds of a baseline and a kd stage, written as their comparisons would be: counts by hand.
+  const replicate = (baseline: string, kd: string, accBase: number, accKd: number, b: number, c: number, bothRight: number, bothWrong: number): Comparison => ({
+    split: 'FER2013Valid', occlusion: 'lower', labelMode: 'majority', n: b + c + bothRight + bothWrong, baseline,
+    rows: [
+      { name: baseline, model: baseline, accuracy: accBase, correct: 0, n: 100, delta: 0, mcnemar: null },
+      { name: kd, model: kd, accuracy: accKd, correct: 0, n: 100, delta: accKd - accBase, mcnemar: mcnemarFromCounts(b, c, bothRight, bothWrong) },
+    ],
+  });
+  const seed2 = replicate('baseline-s2', 'kd-s2', 0.7, 0.75, 10, 5, 60, 25);
+  const seed3 = replicate('baseline-s3', 'kd-s3', 0.72, 0.7, 4, 6, 62, 28);
+
+  it('sums the discordant images over the seeds and tests the sums', () => {
+    const [kd] = poolReplicates([seed2, seed3]);
+    expect(kd.name).toBe('kd-s2');
+    expect(kd.mcnemar).toMatchObject({ b: 14, c: 11, bothRight: 122, bothWrong: 53, n: 200 });
+    expect(kd.mcnemar.p).toBe(mcnemarFromCounts(14, 11).p);
+    expect(kd.deltas[0]).toBeCloseTo(0.05, 12);
+    expect(kd.deltas[1]).toBeCloseTo(-0.02, 12);
+    expect(kd.meanDelta).toBeCloseTo(0.015, 12);
+    expect(kd.meanAccuracy).toBeCloseTo(0.725, 12);
+    const table = pooledTable([seed2, seed3], [kd]);
+    expect(table).toContain('(baseline-s2, baseline-s3)');
+    expect(table).toContain('| kd-s2 | 72.50% | +5.00, −2.00 | +1.50 | 14 | 11 |');
+  });
+
+  it('refuses replicates that do not line up', () => {
+    expect(() => poolReplicates([seed2])).toThrow(/at least 2 replicates/);
+    const moved = { ...seed3, rows: [...seed3.rows].reverse() };
+    expect(() => poolReplicates([seed2, moved])).toThrow(/baseline in another position/);
+    expect(() => poolReplicates([seed2, { ...seed3, rows: seed3.rows.slice(0, 1) }])).toThrow(/has 1 models, the first 2/);
+    expect(() => poolReplicates([seed2, { ...seed3, occlusion: 'none' }])).toThrow(/FER2013Valid\/none/);
+  });
+
+  it('reads --replicate as comma-separated folders, one list per flag', () => {
+    expect(parseReplicate('runs/b2, runs/k2')).toEqual([['runs/b2', 'runs/k2']]);
+    expect(parseReplicate('c,d', [['a', 'b']])).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(() => parseReplicate(' , ')).toThrow(/--replicate needs comma-separated model folders/);
+  });
+});
+
 describe('npm run compare', () => {
   it('prints the table and writes JSON that matches the in-process comparison', () => {
     const json = join(tmp, 'compare.json');
@@ -137,7 +180,24 @@ describe('npm run compare', () => {
     expect(written.comparison.rows[0].mcnemar).toMatchObject({ b: forward.c, c: forward.b });
   });
 
+  it('--replicate scores another seed on the same images and pools the test', () => {
+    // The replicate swaps the two models, so its discordant counts are the first's reversed and
+    // the pooled test sees b + c images either way: a stage that wins once and loses once evens out.
+    const json = join(tmp, 'replicated.json');
+    const { out, code, err } = cli(['--models', STUDENT_DIR, biasedDir, '--replicate', `${biasedDir},${STUDENT_DIR}`, '--limit', String(LIMIT), '--json', json]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toContain('--replicate 1, against student-happier (2):');
+    expect(out).toContain('Pooled over 2 replicates');
+    const forward = buildComparison(models, evaluated.reports, evaluated.split.labels, 0).rows[1].mcnemar!;
+    const written = JSON.parse(readFileSync(json, 'utf8'));
+    expect(written.replicates[0].rows[1].mcnemar).toMatchObject({ b: forward.c, c: forward.b });
+    expect(written.pooled[0].mcnemar).toMatchObject({ b: forward.b + forward.c, c: forward.b + forward.c, p: 1 });
+    expect(written.pooled[0].meanDelta).toBeCloseTo(0, 12);
+  });
+
   it('bad input gets a one-line error, not a stack trace', () => {
+    expect(cli(['--models', STUDENT_DIR, biasedDir, '--replicate', STUDENT_DIR]).err).toMatch(/^error: --replicate 1 lists 1 models, --models 2/);
     const missing = cli(['--models', '/nonexistent/model']);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/^error: no model at \/nonexistent\/model/);

@@ -1,32 +1,49 @@
 /**
  * npm run compare -- --models A B C --split FER2013Valid --occlusion lower [--baseline A] [--json OUT]
+ *                    [--replicate A2,B2,C2 ...]
  * Scores every model on the same images and prints the paper-style table: accuracy, difference to
- * the baseline, and McNemar's test against the baseline.
+ * the baseline, and McNemar's test against the baseline. Each --replicate is the same stages on
+ * another seed: it gets its own table, and a pooled table tests each stage across the seeds.
  */
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { comparisonNote, comparisonTable, perClassComparison } from '../report/compare.js';
-import { addComparisonOptions, readComparisonOptions } from './comparison-options.js';
+import { comparisonNote, comparisonTable, perClassComparison, poolReplicates, pooledTable } from '../report/compare.js';
+import { addComparisonOptions, parseReplicate, readComparisonOptions } from './comparison-options.js';
 import { runCli } from './run-cli.js';
 
 const program = addComparisonOptions(new Command().name('compare'))
+  .option('--replicate <dirs>', 'the same stages as --models, comma-separated, trained on another seed (repeatable)', parseReplicate)
   .option('--json <file>', 'write the table, every model\'s metrics and predictions, and the labels here');
 
 runCli(async () => {
   program.parse();
   const o = program.opts();
-  const { models, limit, score } = readComparisonOptions(o);
-  const { backend, split, reports, comparison } = await score();
+  const { models, limit, score } = readComparisonOptions(o, (o.replicate as string[][] | undefined) ?? []);
+  const { backend, split, reports, comparison, replicateComparisons } = await score();
   console.log('');
   console.log(comparisonTable(comparison));
+  for (const [k, c] of replicateComparisons.entries()) {
+    console.log('');
+    console.log(`--replicate ${k + 1}, against ${c.baseline}:`);
+    console.log(comparisonTable(c));
+  }
+  const replicates = [comparison, ...replicateComparisons];
+  const pooled = replicates.length > 1 ? poolReplicates(replicates) : null;
+  if (pooled) {
+    console.log('');
+    console.log(pooledTable(replicates, pooled));
+  }
   console.log('');
   console.log(comparisonNote(comparison));
   console.log('');
   console.log(perClassComparison(models, reports));
   if (o.json) {
     mkdirSync(dirname(o.json), { recursive: true });
-    const out = { comparison, backend: backend.name, limit, labels: Array.from(split.labels), names: split.names, models: models.map((m, i) => ({ ...m, ...reports[i] })) };
+    const out = {
+      comparison, replicates: replicateComparisons, pooled, backend: backend.name, limit, labels: Array.from(split.labels), names: split.names,
+      models: models.map((m, i) => ({ ...m, ...reports[i] })),
+    };
     writeFileSync(o.json, JSON.stringify(out, null, 2));
     console.log(`wrote ${o.json}`);
   }

@@ -11,7 +11,7 @@ import { predictSplit } from '../data/batches.js';
 import { loadSplit, type LabelledSplit, type SplitName } from '../data/ferplus.js';
 import type { EvaluationReport } from '../eval/evaluate-model.js';
 import { percent } from '../eval/format.js';
-import { EXACT_BELOW, formatP, mcnemar, type McNemarResult } from '../eval/mcnemar.js';
+import { EXACT_BELOW, formatP, mcnemar, mcnemarFromCounts, type McNemarResult } from '../eval/mcnemar.js';
 import { computeMetrics, predictedLabels } from '../eval/metrics.js';
 import { loadModelFromDir } from '../model/file-io.js';
 
@@ -198,4 +198,59 @@ export function perClassComparison(models: NamedModel[], reports: EvaluationRepo
     return v.length ? percent(v.reduce((a, b) => a + b, 0) / v.length, 1) : 'n/a';
   });
   return [head, rule, ...rows, `| *mean recall* | | ${mean.join(' | ')} |`].join('\n');
+}
+
+/** One stage over several seeds: the same row of every replicate's comparison, pooled. */
+export interface PooledRow {
+  /** The stage's name in the first replicate (the --models list). */
+  name: string;
+  /** Accuracy of each replicate's model, and its difference to that replicate's own baseline. */
+  accuracies: number[];
+  deltas: number[];
+  meanAccuracy: number;
+  meanDelta: number;
+  /** McNemar's test on the discordant images summed over the replicates. */
+  mcnemar: McNemarResult;
+}
+
+/**
+ * Seed-paired comparisons pooled into one test per stage. Each replicate lists the same stages in
+ * the same order, each trained on that replicate's seed, and every model is tested against the
+ * baseline of its own seed: a single run's McNemar test sees only image-to-image noise, while
+ * two baselines on different seeds can differ by a point. Under the null hypothesis every
+ * discordant image of every replicate is a fair coin, so the counts add up (the Mantel–Haenszel
+ * view of matched pairs in strata) and the summed test asks whether the stage wins across seeds.
+ */
+export function poolReplicates(replicates: Comparison[]): PooledRow[] {
+  if (replicates.length < 2) throw new Error(`pooling needs at least 2 replicates, got ${replicates.length}`);
+  const [first] = replicates;
+  const baselineIndex = first.rows.findIndex((r) => r.mcnemar === null);
+  for (const [k, c] of replicates.entries()) {
+    if (c.rows.length !== first.rows.length) throw new Error(`replicate ${k + 1} has ${c.rows.length} models, the first ${first.rows.length}: list the same stages in each`);
+    if (c.rows.findIndex((r) => r.mcnemar === null) !== baselineIndex) throw new Error(`replicate ${k + 1} has its baseline in another position than the first`);
+    if (c.split !== first.split || c.occlusion !== first.occlusion || c.labelMode !== first.labelMode || c.n !== first.n) {
+      throw new Error(`replicate ${k + 1} was scored on ${c.n} images of ${c.split}/${c.occlusion}/${c.labelMode}, the first on ${first.n} of ${first.split}/${first.occlusion}/${first.labelMode}`);
+    }
+  }
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  return first.rows.flatMap((row, i) => {
+    if (i === baselineIndex) return [];
+    const tests = replicates.map((c) => c.rows[i].mcnemar!);
+    const sum = (key: 'b' | 'c' | 'bothRight' | 'bothWrong') => tests.reduce((a, t) => a + t[key], 0);
+    const accuracies = replicates.map((c) => c.rows[i].accuracy);
+    const deltas = replicates.map((c) => c.rows[i].delta);
+    return [{ name: row.name, accuracies, deltas, meanAccuracy: mean(accuracies), meanDelta: mean(deltas), mcnemar: mcnemarFromCounts(sum('b'), sum('c'), sum('bothRight'), sum('bothWrong')) }];
+  });
+}
+
+/** The pooled table, in markdown: one row per stage, each replicate's difference beside the pooled test. */
+export function pooledTable(replicates: Comparison[], rows: PooledRow[]): string {
+  const baselines = replicates.map((c) => c.baseline).join(', ');
+  return [
+    `Pooled over ${replicates.length} replicates, each stage against the baseline of its own replicate (${baselines}):`,
+    '',
+    '| stage | mean accuracy | Δ per replicate (points) | mean Δ | b (summed) | c (summed) | McNemar p |',
+    '|---|---:|---|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.name} | ${percent(r.meanAccuracy)} | ${r.deltas.map(signedPoints).join(', ')} | ${signedPoints(r.meanDelta)} | ${r.mcnemar.b} | ${r.mcnemar.c} | ${formatP(r.mcnemar.p)} |`),
+  ].join('\n');
 }
