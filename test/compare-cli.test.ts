@@ -136,6 +136,7 @@ describe('pooling seed replicates', () => {
     expect(kd.meanAccuracy).toBeCloseTo(0.725, 12);
     const table = pooledTable([seed2, seed3], [kd]);
     expect(table).toContain('(baseline-s2, baseline-s3)');
+    expect(table).toContain('| **baseline-s2** (baseline) | 71.00% | — |');
     expect(table).toContain('| kd-s2 | 72.50% | +5.00, −2.00 | +1.50 | 14 | 11 |');
   });
 

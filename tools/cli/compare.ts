@@ -26,6 +26,7 @@ runCli(async () => {
   for (const [k, c] of replicateComparisons.entries()) {
     console.log('');
     console.log(`--replicate ${k + 1}, against ${c.baseline}:`);
+    console.log('');
     console.log(comparisonTable(c));
   }
   const replicates = [comparison, ...replicateComparisons];

@@ -246,11 +246,13 @@ export function poolReplicates(replicates: Comparison[]): PooledRow[] {
 /** The pooled table, in markdown: one row per stage, each replicate's difference beside the pooled test. */
 export function pooledTable(replicates: Comparison[], rows: PooledRow[]): string {
   const baselines = replicates.map((c) => c.baseline).join(', ');
+  const baselineMean = replicates.reduce((a, c) => a + c.rows.find((r) => r.mcnemar === null)!.accuracy, 0) / replicates.length;
   return [
     `Pooled over ${replicates.length} replicates, each stage against the baseline of its own replicate (${baselines}):`,
     '',
     '| stage | mean accuracy | Δ per replicate (points) | mean Δ | b (summed) | c (summed) | McNemar p |',
     '|---|---:|---|---:|---:|---:|---:|',
+    `| **${replicates[0].baseline}** (baseline) | ${percent(baselineMean)} | — | — | — | — | — |`,
     ...rows.map((r) => `| ${r.name} | ${percent(r.meanAccuracy)} | ${r.deltas.map(signedPoints).join(', ')} | ${signedPoints(r.meanDelta)} | ${r.mcnemar.b} | ${r.mcnemar.c} | ${formatP(r.mcnemar.p)} |`),
   ].join('\n');
 }
