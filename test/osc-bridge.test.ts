@@ -74,6 +74,14 @@ describe('address conventions', () => {
     expect(toParameters({ jawOpen: 0.5, 'bad name': 1 }, { convention: 'arkit' })).toEqual({ params: [['/avatar/parameters/jawOpen', 0.5]], unknown: ['bad name'] });
   });
 
+  it('names of Object.prototype members are unknown names, not table entries', () => {
+    // JSON.parse makes these own properties; a plain object lookup finds the inherited functions.
+    const weights = JSON.parse('{"toString": 0.5, "constructor": 0.5, "__proto__": 0.5, "hasOwnProperty": 0.5, "jawOpen": 0.25}') as Record<string, number>;
+    const { params, unknown } = toParameters(weights);
+    expect(params).toEqual([['/avatar/parameters/FT/v2/JawOpen', 0.25]]);
+    expect(unknown.sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'toString']);
+  });
+
   it('every address the table makes is a valid OSC address', () => {
     const all = Object.fromEntries(Object.keys(ARKIT_TO_UNIFIED).map((k) => [k, 0.5]));
     for (const [address] of toParameters(all).params) expect(() => encodeMessage({ address, args: [{ type: 'f', value: 0.5 }] })).not.toThrow();
@@ -143,6 +151,41 @@ describe('end to end over WebSocket and UDP on 127.0.0.1', () => {
       ws.close();
     } finally {
       child.kill('SIGTERM');
+    }
+  });
+
+  it('the process outlives a message over the size limit and inherited-property names, logging why it dropped them', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/osc/cli.ts', '--ws-port', '0', '--osc-port', String(udpPort), '--refresh-ms', '3600000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: Record<string, unknown>[] = [];
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      const listening = await new Promise<{ url: string }>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const e = JSON.parse(line) as Record<string, unknown>;
+          lines.push(e);
+          if (e.event === 'listening') resolve(e as unknown as { url: string });
+        });
+        void exited.then((code) => reject(new Error(`osc-bridge exited with ${code}: ${stderr}`)));
+      });
+      const big = await connect(listening.url);
+      const closed = new Promise<number>((r) => big.once('close', (code) => r(code)));
+      big.on('error', () => {}); // the bridge closes this connection; that is the point
+      big.send(JSON.stringify({ type: 'blendshapes', weights: { jawOpen: 0.5 }, padding: 'x'.repeat(70 * 1024) }));
+      expect(await closed).toBe(1009); // "message too big"
+      await expect.poll(() => lines.some((l) => l.event === 'socket-error' && /payload/i.test(String(l.reason)))).toBe(true);
+
+      const ws = await connect(listening.url);
+      ws.send('{"type":"blendshapes","weights":{"toString":0.5,"constructor":0.5,"jawOpen":0.625}}');
+      const [packet] = await datagrams(1);
+      expect(decodePacket(packet)).toEqual([{ address: '/avatar/parameters/FT/v2/JawOpen', args: [{ type: 'f', value: 0.625 }] }]);
+      await expect.poll(() => lines.find((l) => l.event === 'unknown-names')?.names).toEqual(['toString', 'constructor']);
+      expect(child.exitCode).toBeNull();
+      ws.close();
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
     }
   });
 

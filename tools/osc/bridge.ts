@@ -52,7 +52,8 @@ export function parseUpdate(text: string): { weights: Record<string, number> } |
   const msg = value as { type?: unknown; weights?: unknown };
   if (!msg || typeof msg !== 'object' || msg.type !== 'blendshapes') return { error: 'expected {"type":"blendshapes","weights":{...}}' };
   if (!msg.weights || typeof msg.weights !== 'object' || Array.isArray(msg.weights)) return { error: 'weights must be an object of name → number' };
-  const weights: Record<string, number> = {};
+  // No prototype: a weight named "__proto__" stays a (reported, unknown) name instead of vanishing.
+  const weights: Record<string, number> = Object.create(null);
   for (const [k, v] of Object.entries(msg.weights)) {
     if (typeof v !== 'number' || !Number.isFinite(v)) return { error: `weight ${k} must be a finite number, got ${JSON.stringify(v)}` };
     weights[k] = v;
@@ -68,6 +69,8 @@ export async function startOscBridge(options: BridgeOptions = {}): Promise<OscBr
   const log = options.log ?? (() => {});
   const allowed = new Set(options.allowOrigins ?? []);
   const udp: Socket = createSocket(isIPv6(oscHost) ? 'udp6' : 'udp4');
+  // An unhandled 'error' event ends the process: every emitter the bridge owns gets a listener.
+  udp.on('error', (e) => log({ event: 'udp-error', reason: e.message }));
   const last = new Map<string, number>();
   let lastFullMs = -Infinity;
   const counts = { updates: 0, datagrams: 0, rejected: 0 };
@@ -83,6 +86,7 @@ export async function startOscBridge(options: BridgeOptions = {}): Promise<OscBr
     wss.once('listening', resolve);
     wss.once('error', reject);
   });
+  wss.on('error', (e) => log({ event: 'server-error', reason: e.message }));
 
   const sendDatagram = (bytes: Uint8Array) => {
     counts.datagrams++;
@@ -111,18 +115,35 @@ export async function startOscBridge(options: BridgeOptions = {}): Promise<OscBr
   wss.on('connection', (socket: WebSocket, req) => {
     log({ event: 'connected', origin: req.headers.origin ?? null });
     let warned = false;
+    const reject = (reason: string) => {
+      counts.rejected++;
+      log({ event: 'dropped', reason });
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'error', message: reason }));
+    };
     socket.on('message', (data, isBinary) => {
       const parsed = isBinary ? { error: 'send JSON text, not binary' } : parseUpdate(data.toString());
       if ('error' in parsed) {
-        counts.rejected++;
-        socket.send(JSON.stringify({ type: 'error', message: parsed.error }));
+        reject(parsed.error);
         return;
       }
-      const unknown = forward(parsed.weights);
+      let unknown: string[];
+      try {
+        unknown = forward(parsed.weights);
+      } catch (e) {
+        // One message the encoder cannot carry must not end the bridge for every other one.
+        reject(`could not forward the update: ${(e as Error).message}`);
+        return;
+      }
       if (unknown.length && !warned) {
         warned = true;
         log({ event: 'unknown-names', names: unknown });
       }
+    });
+    // ws reports a message over maxPayload (and other protocol errors) here, then closes the
+    // connection with 1009/1002; without a listener the error would end the process.
+    socket.on('error', (e) => {
+      counts.rejected++;
+      log({ event: 'socket-error', reason: e.message });
     });
     socket.on('close', () => log({ event: 'disconnected' }));
   });

@@ -60,7 +60,10 @@ export function toParameters(weights: Readonly<Record<string, number>>, options:
   const unknown: string[] = [];
   for (const [name, raw] of Object.entries(weights)) {
     const value = clamp01(raw);
-    const targets = convention === 'unified' ? ARKIT_TO_UNIFIED[name] : /^[A-Za-z][A-Za-z0-9]*$/.test(name) ? [name] : undefined;
+    // Own keys only: "toString" or "constructor" would otherwise find Object.prototype's functions.
+    const targets = convention === 'unified'
+      ? (Object.hasOwn(ARKIT_TO_UNIFIED, name) ? ARKIT_TO_UNIFIED[name] : undefined)
+      : /^[A-Za-z][A-Za-z0-9]*$/.test(name) ? [name] : undefined;
     if (!targets) {
       unknown.push(name);
       continue;
