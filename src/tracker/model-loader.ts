@@ -20,33 +20,75 @@ async function fetchOk(url: string, what: string): Promise<Response> {
   return response;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const shown = (v: unknown) => JSON.stringify(v) ?? String(v);
+
+/**
+ * The weight specs and shard paths of a tfjs weightsManifest, or the first thing wrong with it. The
+ * file comes from a server we do not control: every field is checked before anything indexes it,
+ * so a malformed model is reported as such instead of as a TypeError or a 404 for a made-up path.
+ */
+export function readWeightsManifest(manifest: unknown): { specs: tf.io.WeightsManifestEntry[]; paths: string[] } | { problem: string } {
+  if (!Array.isArray(manifest)) return { problem: 'weightsManifest must be a list' };
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const paths: string[] = [];
+  for (const [i, group] of manifest.entries()) {
+    const where = `weightsManifest[${i}]`;
+    if (!isObject(group)) return { problem: `${where} must be an object, got ${shown(group)}` };
+    if (!Array.isArray(group.paths) || !group.paths.every((p) => typeof p === 'string' && p !== '')) {
+      return { problem: `${where}.paths must be a list of file names, got ${shown(group.paths)}` };
+    }
+    if (!Array.isArray(group.weights)) return { problem: `${where}.weights must be a list, got ${shown(group.weights)}` };
+    for (const [j, w] of group.weights.entries()) {
+      const at = `${where}.weights[${j}]`;
+      if (!isObject(w) || typeof w.name !== 'string' || w.name === '') return { problem: `${at}: name must be a non-empty string` };
+      const named = `${at} (${w.name})`;
+      if (!Array.isArray(w.shape) || !w.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+        return { problem: `${named}: shape must be a list of non-negative integers, got ${shown(w.shape)}` };
+      }
+      if (typeof w.dtype !== 'string' || !Object.hasOwn(BYTES_PER, w.dtype)) {
+        return { problem: `${named}: dtype ${shown(w.dtype)} is not one of ${Object.keys(BYTES_PER).join(', ')}` };
+      }
+      if (w.quantization !== undefined) return { problem: `${named}: quantized weights are not supported` };
+      specs.push(w as unknown as tf.io.WeightsManifestEntry);
+    }
+    paths.push(...(group.paths as string[]));
+  }
+  return { specs, paths };
+}
+
 export async function fetchModelArtifacts(modelUrl: string): Promise<tf.io.ModelArtifacts> {
   const text = await (await fetchOk(modelUrl, 'model')).text();
-  let json: { modelTopology?: object; weightsManifest?: tf.io.WeightsManifestConfig; format?: string };
+  let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
     throw new TrackerError('model-corrupt', `model ${modelUrl} is not valid JSON (${(e as Error).message})`);
   }
-  if (!json || typeof json.modelTopology !== 'object' || !Array.isArray(json.weightsManifest)) {
+  if (!isObject(json) || !isObject(json.modelTopology) || !Array.isArray(json.weightsManifest)) {
     throw new TrackerError('model-corrupt', `model ${modelUrl} is not a tfjs layers model (no modelTopology / weightsManifest)`);
   }
-  const specs: tf.io.WeightsManifestEntry[] = [];
+  const manifest = readWeightsManifest(json.weightsManifest);
+  if ('problem' in manifest) throw new TrackerError('model-corrupt', `model ${modelUrl}: ${manifest.problem}`);
+  const { specs } = manifest;
   const shards: ArrayBuffer[] = [];
-  for (const group of json.weightsManifest) {
-    specs.push(...group.weights);
-    for (const path of group.paths) {
-      const shardUrl = new URL(path, modelUrl).href;
-      shards.push(await (await fetchOk(shardUrl, 'weight shard')).arrayBuffer());
+  for (const path of manifest.paths) {
+    let shardUrl: string;
+    try {
+      shardUrl = new URL(path, modelUrl).href;
+    } catch {
+      throw new TrackerError('model-corrupt', `model ${modelUrl}: weight shard path ${shown(path)} is not a URL`);
     }
+    shards.push(await (await fetchOk(shardUrl, 'weight shard')).arrayBuffer());
   }
   const total = shards.reduce((n, b) => n + b.byteLength, 0);
-  const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * (BYTES_PER[s.dtype] ?? 4), 0);
+  const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * BYTES_PER[s.dtype], 0);
   if (total !== expected) {
     throw new TrackerError('model-corrupt', `weights of ${modelUrl} hold ${total} bytes, its manifest needs ${expected}: truncated or from another model`);
   }
   const weightData = tf.io.concatenateArrayBuffers(shards);
-  return { modelTopology: json.modelTopology, weightSpecs: specs, weightData, format: json.format };
+  const format = typeof json.format === 'string' ? json.format : undefined;
+  return { modelTopology: json.modelTopology, weightSpecs: specs, weightData, format };
 }
 
 /** Builds the model on the current backend and checks it has the face model's shape. */

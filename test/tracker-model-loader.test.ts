@@ -1,0 +1,111 @@
+/**
+ * The model loader (src/tracker/model-loader.ts) in Node against a real HTTP server on 127.0.0.1
+ * serving the shipped student model and malformed copies of its model.json: every malformed model
+ * is a TrackerError('model-corrupt') that says what is wrong, never a raw TypeError or a 404 for a
+ * file the manifest never named. Also preprocessFrame on frames with NaN pixels (bad-frame).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { preprocessFrame, PreprocessError } from '../src/core/preprocess.js';
+import { fetchModelArtifacts } from '../src/tracker/model-loader.js';
+import { TrackerError } from '../src/tracker/types.js';
+
+const MODEL_DIR = resolve('models/student-baseline');
+const files = new Map<string, string | Buffer>();
+let server: Server;
+let base: string;
+
+type ModelJson = { modelTopology: unknown; weightsManifest: { paths: unknown; weights: Record<string, unknown>[] }[] } & Record<string, unknown>;
+
+beforeAll(async () => {
+  const json = readFileSync(resolve(MODEL_DIR, 'model.json'), 'utf8');
+  files.set('/good/model.json', json);
+  files.set('/good/weights.bin', readFileSync(resolve(MODEL_DIR, 'weights.bin')));
+  const variants: Record<string, (m: ModelJson) => unknown> = {
+    'empty-group': (m) => ({ ...m, weightsManifest: [{}] }),
+    'null-group': (m) => ({ ...m, weightsManifest: [null] }),
+    'shape-null': (m) => { m.weightsManifest[0].weights[0].shape = null; return m; },
+    'shape-negative': (m) => { m.weightsManifest[0].weights[1].shape = [-16]; return m; },
+    'paths-string': (m) => { m.weightsManifest[0].paths = 'weights.bin'; return m; },
+    'path-number': (m) => { m.weightsManifest[0].paths = [7]; return m; },
+    'dtype-unknown': (m) => { m.weightsManifest[0].weights[0].dtype = 'float64'; return m; },
+    'name-missing': (m) => { delete m.weightsManifest[0].weights[0].name; return m; },
+    'topology-null': (m) => ({ ...m, modelTopology: null }),
+    'json-array': () => [],
+    'json-null': () => null,
+  };
+  for (const [name, change] of Object.entries(variants)) {
+    files.set(`/${name}/model.json`, JSON.stringify(change(JSON.parse(json) as ModelJson)));
+    files.set(`/${name}/weights.bin`, files.get('/good/weights.bin')!);
+  }
+  server = createServer((req, res) => {
+    const body = files.get(new URL(req.url ?? '/', 'http://x').pathname);
+    res.writeHead(body === undefined ? 404 : 200).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+async function failure(name: string): Promise<unknown> {
+  try {
+    await fetchModelArtifacts(`${base}/${name}/model.json`);
+  } catch (e) {
+    return e;
+  }
+  return null;
+}
+
+describe('fetchModelArtifacts', () => {
+  it('loads the shipped model (the fixtures are otherwise intact)', async () => {
+    const artifacts = await fetchModelArtifacts(`${base}/good/model.json`);
+    expect(artifacts.weightData).toBeDefined();
+    expect(artifacts.weightSpecs!.length).toBeGreaterThan(4);
+  });
+
+  const cases: [string, RegExp][] = [
+    ['empty-group', /weightsManifest\[0\]\.paths must be a list of file names/],
+    ['null-group', /weightsManifest\[0\] must be an object/],
+    ['shape-null', /weightsManifest\[0\]\.weights\[0\] \(block1_conv1\/kernel\): shape must be a list of non-negative integers, got null/],
+    ['shape-negative', /weights\[1\] \(block1_conv1\/bias\): shape must be a list of non-negative integers, got \[-16\]/],
+    ['paths-string', /weightsManifest\[0\]\.paths must be a list of file names, got "weights.bin"/],
+    ['path-number', /weightsManifest\[0\]\.paths must be a list of file names, got \[7\]/],
+    ['dtype-unknown', /weights\[0\] \(block1_conv1\/kernel\): dtype "float64" is not one of float32/],
+    ['name-missing', /weightsManifest\[0\]\.weights\[0\]: name must be a non-empty string/],
+    ['topology-null', /not a tfjs layers model/],
+    ['json-array', /not a tfjs layers model/],
+    ['json-null', /not a tfjs layers model/],
+  ];
+  for (const [name, message] of cases) {
+    it(`${name} → model-corrupt saying what is wrong`, async () => {
+      const e = await failure(name);
+      expect(e).toBeInstanceOf(TrackerError);
+      expect((e as TrackerError).code).toBe('model-corrupt');
+      expect((e as Error).message).toMatch(message);
+      expect((e as Error).message).toContain(`${base}/${name}/model.json`);
+    });
+  }
+});
+
+describe('preprocessFrame', () => {
+  it('NaN pixels are an invalid frame, not NaN model input', () => {
+    const size = 48;
+    const rgba = new Float32Array(size * size * 4);
+    // a textured frame, so the only thing wrong with it is the NaN
+    for (let i = 0; i < rgba.length; i++) rgba[i] = (i * 37) % 251;
+    expect(preprocessFrame(rgba, size, size, { x: 0, y: 0, width: size, height: size }).every(Number.isFinite)).toBe(true);
+    rgba[4 * (40 * size + 10)] = Number.NaN; // one red value in the visible lower half
+    let error: unknown = null;
+    try {
+      preprocessFrame(rgba, size, size, { x: 0, y: 0, width: size, height: size });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PreprocessError);
+    expect((error as PreprocessError).reason).toBe('invalid');
+    expect((error as Error).message).toMatch(/not a finite number/);
+  });
+});
