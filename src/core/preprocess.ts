@@ -164,6 +164,10 @@ export const BLANK_SPREAD = 2;
 export function preprocessFrame(rgba: ArrayLike<number>, frameWidth: number, frameHeight: number, crop: PixelBox, placement: Placement = 'face', occlusion: Occlusion = 'lower'): Float32Array {
   const face = faceFromRgba(rgba, frameWidth, frameHeight, crop, placement);
   const spread = visibleSpread(face, occlusion);
+  // One NaN pixel makes the spread NaN, which no comparison catches, and the model's output NaN.
+  if (!Number.isFinite(spread)) {
+    throw new PreprocessError('the region of interest holds pixel values that are not a finite number (NaN or Infinity)', 'invalid');
+  }
   if (spread < BLANK_SPREAD) {
     throw new PreprocessError(`the visible part of the region of interest is blank (grey spread ${spread.toFixed(2)} < ${BLANK_SPREAD}): black, covered or empty frame`, 'blank');
   }
