@@ -4,7 +4,7 @@
  * (CLI) equal to what the recorder recorded. Uploads go through the real Uploader (src/research).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +94,26 @@ describe('authentication', () => {
     expect(parseTokenFile(`${TOKEN}\n`)).toEqual([{ studyId: 'default', token: TOKEN }]);
     expect(() => parseTokenFile('short')).toThrow(/shorter than 16/);
     expect(() => parseTokenFile('# nothing\n')).toThrow(/no token/);
+  });
+});
+
+describe('the documented token command', () => {
+  it('new-token --out writes a token file the server reads, readable by its owner only', () => {
+    const file = join(dir, 'made.token');
+    execFileSync('npm', ['run', 'collect', '--', 'new-token', '--out', file], { encoding: 'utf8', stdio: 'pipe' });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const [entry] = parseTokenFile(readFileSync(file, 'utf8'));
+    expect(entry.studyId).toBe('default');
+    expect(entry.token).toMatch(/^[0-9a-f]{64}$/);
+    // never overwrites a token file a study already hands out
+    expect(() => execFileSync('npm', ['run', 'collect', '--', 'new-token', '--out', file], { encoding: 'utf8', stdio: 'pipe' })).toThrow(/already exists/);
+    expect(parseTokenFile(readFileSync(file, 'utf8'))).toEqual([entry]);
+  });
+
+  it("a file that caught npm's banner (new-token > FILE) is refused with what to run instead", () => {
+    const file = join(dir, 'redirected.token');
+    execFileSync('sh', ['-c', `npm run collect -- new-token > '${file}'`], { stdio: 'pipe' });
+    expect(() => parseTokenFile(readFileSync(file, 'utf8'))).toThrow(/npm.*banner.*new-token --out/);
   });
 });
 

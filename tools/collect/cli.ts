@@ -3,12 +3,13 @@
  *   Runs the collection server (see docs/research.md). Logs one JSON object per line on stdout.
  * npm run collect -- export --db study.sqlite --out export-dir [--study ID]
  *   Writes sessions.csv, samples.csv, markers.csv, responses.csv and json/<session>.json.
- * npm run collect -- new-token
- *   Prints a fresh random token for a token file.
+ * npm run collect -- new-token --out study.token [--study ID]
+ *   Writes a fresh random token to a new token file (mode 0600). Without --out it prints the token;
+ *   do not redirect `npm run` into a file: npm writes its banner lines there too.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { exportStudy } from './export.js';
 import { createCollectServer, DEFAULT_MAX_BODY_BYTES, listen, parseTokenFile } from './server.js';
 import { StudyStore } from './store.js';
@@ -40,7 +41,7 @@ program.command('serve', { isDefault: true })
   .option('--allow-origin <origin>', 'CORS Access-Control-Allow-Origin', '*')
   .option('--quiet', 'log only start, stop and refused uploads')
   .action(async (o) => {
-    if (!existsSync(o.tokenFile)) fail(`token file ${o.tokenFile} does not exist (make one with: npm run collect -- new-token > ${o.tokenFile})`);
+    if (!existsSync(o.tokenFile)) fail(`token file ${o.tokenFile} does not exist (make one with: npm run collect -- new-token --out ${o.tokenFile})`);
     let tokens;
     try {
       tokens = parseTokenFile(readFileSync(o.tokenFile, 'utf8'));
@@ -89,7 +90,30 @@ program.command('export')
   });
 
 program.command('new-token')
-  .description('print a random 32-byte token (hex)')
-  .action(() => console.log(randomBytes(32).toString('hex')));
+  .description('a random 32-byte token (hex): written to a new file with --out, else printed')
+  .option('--out <file>', 'create this token file (mode 0600); refuses to overwrite one')
+  .option('--study <id>', 'write the line as "<studyId> <token>"')
+  .action((o) => {
+    const token = randomBytes(32).toString('hex');
+    const line = o.study === undefined ? `${token}\n` : `${o.study} ${token}\n`;
+    // The line must read back: a bad --study is refused now, not when the server starts.
+    try {
+      parseTokenFile(line);
+    } catch (e) {
+      fail((e as Error).message.replace(/^token file line 1: /, ''));
+    }
+    if (o.out === undefined) {
+      process.stdout.write(line);
+      return;
+    }
+    try {
+      // 'wx': a token file a study already hands out is never replaced by accident.
+      writeFileSync(o.out, line, { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      fail(code === 'EEXIST' ? `${o.out} already exists; delete it or choose another name` : `cannot write ${o.out}: ${(e as Error).message}`);
+    }
+    console.error(`wrote a new token to ${o.out} (readable by you only)`);
+  });
 
 program.parseAsync().catch((e: Error) => fail(e.message));

@@ -33,6 +33,9 @@ export function parseTokenFile(text: string): StudyToken[] {
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
+    if (line.startsWith('> ')) {
+      throw new Error(`token file line ${i + 1} is npm's banner ("${line.slice(0, 40)}"), not a token: \`npm run collect -- new-token > FILE\` captures it. Make the file with \`npm run collect -- new-token --out FILE\``);
+    }
     const parts = line.split(/\s+/);
     if (parts.length > 2) throw new Error(`token file line ${i + 1}: expected "<studyId> <token>" or "<token>"`);
     const [studyId, token] = parts.length === 2 ? parts : ['default', parts[0]];
