@@ -11,10 +11,12 @@ import { selectBackend } from '../tools/backend/select.js';
 import { loadSplit } from '../tools/data/ferplus.js';
 import { evaluateModelDir } from '../tools/eval/evaluate-model.js';
 import { parseReplicate } from '../tools/cli/comparison-options.js';
-import { exactBinomialP, mcnemarFromCounts } from '../tools/eval/mcnemar.js';
+import type { EvaluationReport } from '../tools/eval/evaluate-model.js';
+import { exactBinomialP } from '../tools/eval/mcnemar.js';
+import { computeMetrics } from '../tools/eval/metrics.js';
 import {
-  buildComparison, comparisonTable, evaluateModels, limitSplit, nameModels, parseLimit, pickBaseline, poolReplicates, pooledTable,
-  type Comparison, type ModelEvaluations,
+  buildComparison, comparisonTable, evaluateModels, limitSplit, nameModels, parseLimit, pickBaseline, pooledNote, poolReplicates, pooledTable,
+  signedPoints, type ModelEvaluations, type Replicate,
 } from '../tools/report/compare.js';
 import { DATA_DIR } from './helpers/data.js';
 import { STUDENT_DIR, writeBiasedStudent } from './helpers/second-model.js';
@@ -114,38 +116,52 @@ describe('small pure parts', () => {
 });
 
 describe('pooling seed replicates', () => {
-  // Two seeds of a baseline and a kd stage, written as their comparisons would be: counts by hand.
-  const replicate = (baseline: string, kd: string, accBase: number, accKd: number, b: number, c: number, bothRight: number, bothWrong: number): Comparison => ({
-    split: 'FER2013Valid', occlusion: 'lower', labelMode: 'majority', n: b + c + bothRight + bothWrong, baseline,
-    rows: [
-      { name: baseline, model: baseline, accuracy: accBase, correct: 0, n: 100, delta: 0, mcnemar: null },
-      { name: kd, model: kd, accuracy: accKd, correct: 0, n: 100, delta: accKd - accBase, mcnemar: mcnemarFromCounts(b, c, bothRight, bothWrong) },
-    ],
-  });
-  const seed2 = replicate('baseline-s2', 'kd-s2', 0.7, 0.75, 10, 5, 60, 25);
-  const seed3 = replicate('baseline-s3', 'kd-s3', 0.72, 0.7, 4, 6, 62, 28);
+  // Two seeds of a baseline and a kd stage on 8 images, right (1) or wrong (0) on each, by hand:
+  // seed 2: baseline 1111 1100, kd 1111 0011 -> d = 0000 -1-1 +1+1 (accuracies 75%, 75%)
+  // seed 3: baseline 1111 0000, kd 1111 0111 -> d = 0000  0+1 +1+1 (accuracies 50%, 87.5%)
+  // Summed per image: m = 0000 -1 0 +2 +2, T = 3; of the 8 sign patterns of ±1 ±2 ±2
+  // (5, 1, 1, -3, 3, -1, -1, -5) four reach |T| >= 3, so p = 0.5.
+  const labels = [0, 1, 2, 3, 4, 5, 6, 7];
+  const predict = (right: string) => labels.map((l, i) => (right[i] === '1' ? l : (l + 1) % 8));
+  const replicate = (baseline: string, kd: string, rightBase: string, rightKd: string): Replicate => {
+    const named = [{ name: baseline, dir: baseline }, { name: kd, dir: kd }];
+    const reports = [rightBase, rightKd].map((right, i): EvaluationReport => {
+      const predictions = predict(right);
+      return { ...computeMetrics(predictions, labels), split: 'FER2013Valid', occlusion: 'lower', labelMode: 'majority', model: named[i].dir, predictions };
+    });
+    return { comparison: buildComparison(named, reports, labels, 0), reports };
+  };
+  const seed2 = replicate('baseline-s2', 'kd-s2', '11111100', '11110011');
+  const seed3 = replicate('baseline-s3', 'kd-s3', '11110000', '11110111');
 
-  it('sums the discordant images over the seeds and tests the sums', () => {
-    const [kd] = poolReplicates([seed2, seed3]);
+  it('tests each stage with the image as the unit, every image\'s seeds together', () => {
+    const [kd] = poolReplicates([seed2, seed3], labels);
     expect(kd.name).toBe('kd-s2');
-    expect(kd.mcnemar).toMatchObject({ b: 14, c: 11, bothRight: 122, bothWrong: 53, n: 200 });
-    expect(kd.mcnemar.p).toBe(mcnemarFromCounts(14, 11).p);
-    expect(kd.deltas[0]).toBeCloseTo(0.05, 12);
-    expect(kd.deltas[1]).toBeCloseTo(-0.02, 12);
-    expect(kd.meanDelta).toBeCloseTo(0.015, 12);
-    expect(kd.meanAccuracy).toBeCloseTo(0.725, 12);
-    const table = pooledTable([seed2, seed3], [kd]);
+    expect(kd.deltas[0]).toBeCloseTo(0, 12);
+    expect(kd.deltas[1]).toBeCloseTo(0.375, 12);
+    expect(kd.meanDelta).toBeCloseTo(0.1875, 12);
+    expect(kd.meanAccuracy).toBeCloseTo(0.8125, 12);
+    expect(kd.test).toMatchObject({ seeds: 2, images: 8, informativeImages: 3 });
+    expect(kd.test.meanDifference).toBeCloseTo(kd.meanDelta, 12);
+    expect(kd.test.p).toBeCloseTo(0.5, 12);
+    expect(kd.test.ci[0]).toBeLessThanOrEqual(kd.meanDelta);
+    expect(kd.test.ci[1]).toBeGreaterThanOrEqual(kd.meanDelta);
+    const table = pooledTable([seed2.comparison, seed3.comparison], [kd]);
     expect(table).toContain('(baseline-s2, baseline-s3)');
-    expect(table).toContain('| **baseline-s2** (baseline) | 71.00% | — |');
-    expect(table).toContain('| kd-s2 | 72.50% | +5.00, −2.00 | +1.50 | 14 | 11 |');
+    expect(table).toContain('| **baseline-s2** (baseline) | 62.50% | — |');
+    expect(table).toContain(`| kd-s2 | 81.25% | +0.00, +37.50 | +18.75 | ${signedPoints(kd.test.ci[0])} to ${signedPoints(kd.test.ci[1])} | 3 | 0.500 |`);
+    expect(pooledNote([kd])).toMatch(/sign-flip .* over images.*10000 resamples, seed 1/);
   });
 
   it('refuses replicates that do not line up', () => {
-    expect(() => poolReplicates([seed2])).toThrow(/at least 2 replicates/);
-    const moved = { ...seed3, rows: [...seed3.rows].reverse() };
-    expect(() => poolReplicates([seed2, moved])).toThrow(/baseline in another position/);
-    expect(() => poolReplicates([seed2, { ...seed3, rows: seed3.rows.slice(0, 1) }])).toThrow(/has 1 models, the first 2/);
-    expect(() => poolReplicates([seed2, { ...seed3, occlusion: 'none' }])).toThrow(/FER2013Valid\/none/);
+    expect(() => poolReplicates([seed2], labels)).toThrow(/at least 2 replicates/);
+    const moved = { ...seed3, comparison: { ...seed3.comparison, rows: [...seed3.comparison.rows].reverse() } };
+    expect(() => poolReplicates([seed2, moved], labels)).toThrow(/baseline in another position/);
+    const short = { ...seed3, comparison: { ...seed3.comparison, rows: seed3.comparison.rows.slice(0, 1) } };
+    expect(() => poolReplicates([seed2, short], labels)).toThrow(/has 1 models, the first 2/);
+    expect(() => poolReplicates([seed2, { ...seed3, comparison: { ...seed3.comparison, occlusion: 'none' } }], labels)).toThrow(/FER2013Valid\/none/);
+    expect(() => poolReplicates([seed2, { ...seed3, reports: seed3.reports.slice(1) }], labels)).toThrow(/2 models but 1 reports/);
+    expect(() => poolReplicates([seed2, seed3], labels.slice(1))).toThrow(/scored on 8 images, but 7 labels/);
   });
 
   it('reads --replicate as comma-separated folders, one list per flag', () => {
@@ -182,18 +198,21 @@ describe('npm run compare', () => {
   });
 
   it('--replicate scores another seed on the same images and pools the test', () => {
-    // The replicate swaps the two models, so its discordant counts are the first's reversed and
-    // the pooled test sees b + c images either way: a stage that wins once and loses once evens out.
+    // The replicate swaps the two models, so its discordant counts are the first's reversed: on
+    // every image the two seeds cancel (score 0), so the pooled difference is 0, its interval
+    // [0, 0] and p = 1.
     const json = join(tmp, 'replicated.json');
     const { out, code, err } = cli(['--models', STUDENT_DIR, biasedDir, '--replicate', `${biasedDir},${STUDENT_DIR}`, '--limit', String(LIMIT), '--json', json]);
     expect(err).toBe('');
     expect(code).toBe(0);
     expect(out).toContain('--replicate 1, against student-happier (2):');
     expect(out).toContain('Pooled over 2 replicates');
+    expect(out).toContain('p is the exact two-sided sign-flip (paired permutation) test over images');
     const forward = buildComparison(models, evaluated.reports, evaluated.split.labels, 0).rows[1].mcnemar!;
+    expect(forward.b + forward.c).toBeGreaterThan(0);
     const written = JSON.parse(readFileSync(json, 'utf8'));
     expect(written.replicates[0].rows[1].mcnemar).toMatchObject({ b: forward.c, c: forward.b });
-    expect(written.pooled[0].mcnemar).toMatchObject({ b: forward.b + forward.c, c: forward.b + forward.c, p: 1 });
+    expect(written.pooled[0].test).toMatchObject({ seeds: 2, images: LIMIT, meanDifference: 0, ci: [0, 0], p: 1, informativeImages: 0 });
     expect(written.pooled[0].meanDelta).toBeCloseTo(0, 12);
   });
 

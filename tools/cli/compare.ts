@@ -3,12 +3,13 @@
  *                    [--replicate A2,B2,C2 ...]
  * Scores every model on the same images and prints the paper-style table: accuracy, difference to
  * the baseline, and McNemar's test against the baseline. Each --replicate is the same stages on
- * another seed: it gets its own table, and a pooled table tests each stage across the seeds.
+ * another seed: it gets its own table, and a pooled table tests each stage across the seeds with
+ * the seed-paired sign-flip test over images (tools/eval/seed-test.ts).
  */
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { comparisonNote, comparisonTable, perClassComparison, poolReplicates, pooledTable } from '../report/compare.js';
+import { comparisonNote, comparisonTable, perClassComparison, pooledNote, poolReplicates, pooledTable } from '../report/compare.js';
 import { addComparisonOptions, parseReplicate, readComparisonOptions } from './comparison-options.js';
 import { runCli } from './run-cli.js';
 
@@ -20,7 +21,7 @@ runCli(async () => {
   program.parse();
   const o = program.opts();
   const { models, limit, score } = readComparisonOptions(o, (o.replicate as string[][] | undefined) ?? []);
-  const { backend, split, reports, comparison, replicateComparisons } = await score();
+  const { backend, split, reports, comparison, replicateComparisons, replicateReports } = await score();
   console.log('');
   console.log(comparisonTable(comparison));
   for (const [k, c] of replicateComparisons.entries()) {
@@ -30,10 +31,14 @@ runCli(async () => {
     console.log(comparisonTable(c));
   }
   const replicates = [comparison, ...replicateComparisons];
-  const pooled = replicates.length > 1 ? poolReplicates(replicates) : null;
+  const pooled = replicates.length > 1
+    ? poolReplicates(replicates.map((c, k) => ({ comparison: c, reports: k === 0 ? reports : replicateReports[k - 1] })), split.labels)
+    : null;
   if (pooled) {
     console.log('');
     console.log(pooledTable(replicates, pooled));
+    console.log('');
+    console.log(pooledNote(pooled));
   }
   console.log('');
   console.log(comparisonNote(comparison));

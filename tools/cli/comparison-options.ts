@@ -55,7 +55,8 @@ export function readComparisonOptions(o: Record<string, unknown>, replicates: st
     const reports = everyReport.slice(...group(0));
     const comparison = compareGroup(0);
     const replicateComparisons = replicates.map((_, k) => compareGroup(k + 1));
-    return { backend, split: data, reports, comparison, replicateComparisons };
+    const replicateReports = replicates.map((_, k) => everyReport.slice(...group(k + 1)));
+    return { backend, split: data, reports, comparison, replicateComparisons, replicateReports };
   };
   return { models, limit, score };
 }

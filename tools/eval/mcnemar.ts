@@ -37,7 +37,7 @@ export class McNemarError extends Error {
 }
 
 /** Natural log of n choose k, summed term by term: exact enough for any split size here. */
-function logChoose(n: number, k: number): number {
+export function logChoose(n: number, k: number): number {
   const m = Math.min(k, n - k);
   let s = 0;
   for (let i = 1; i <= m; i++) s += Math.log((n - m + i) / i);

@@ -11,8 +11,9 @@ import { predictSplit } from '../data/batches.js';
 import { loadSplit, type LabelledSplit, type SplitName } from '../data/ferplus.js';
 import type { EvaluationReport } from '../eval/evaluate-model.js';
 import { percent } from '../eval/format.js';
-import { EXACT_BELOW, formatP, mcnemar, mcnemarFromCounts, type McNemarResult } from '../eval/mcnemar.js';
+import { EXACT_BELOW, formatP, mcnemar, type McNemarResult } from '../eval/mcnemar.js';
 import { computeMetrics, predictedLabels } from '../eval/metrics.js';
+import { seedPairedTest, type SeedPairedResult, type SeedTestOptions } from '../eval/seed-test.js';
 import { loadModelFromDir } from '../model/file-io.js';
 
 export interface NamedModel {
@@ -200,6 +201,12 @@ export function perClassComparison(models: NamedModel[], reports: EvaluationRepo
   return [head, rule, ...rows, `| *mean recall* | | ${mean.join(' | ')} |`].join('\n');
 }
 
+/** One seed's comparison and the reports behind it, model for model in the comparison's order. */
+export interface Replicate {
+  comparison: Comparison;
+  reports: EvaluationReport[];
+}
+
 /** One stage over several seeds: the same row of every replicate's comparison, pooled. */
 export interface PooledRow {
   /** The stage's name in the first replicate (the --models list). */
@@ -209,39 +216,41 @@ export interface PooledRow {
   deltas: number[];
   meanAccuracy: number;
   meanDelta: number;
-  /** McNemar's test on the discordant images summed over the replicates. */
-  mcnemar: McNemarResult;
+  /** The seed-paired sign-flip test over the images, with its bootstrap interval (tools/eval/seed-test.ts). */
+  test: SeedPairedResult;
 }
 
 /**
  * Seed-paired comparisons pooled into one test per stage. Each replicate lists the same stages in
  * the same order, each trained on that replicate's seed, and every model is tested against the
- * baseline of its own seed: a single run's McNemar test sees only image-to-image noise, while
- * two baselines on different seeds can differ by a point. Under the null hypothesis every
- * discordant image of every replicate is a fair coin, so the counts add up (the Mantel–Haenszel
- * view of matched pairs in strata) and the summed test asks whether the stage wins across seeds.
+ * baseline of its own seed: a single run's McNemar test sees only image-to-image noise, while two
+ * baselines on different seeds can differ by a point. The seeds share the images, so their
+ * discordant pairs are not independent: the test takes the image as its unit (seedPairedTest).
  */
-export function poolReplicates(replicates: Comparison[]): PooledRow[] {
+export function poolReplicates(replicates: Replicate[], labels: ArrayLike<number>, options: SeedTestOptions = {}): PooledRow[] {
   if (replicates.length < 2) throw new Error(`pooling needs at least 2 replicates, got ${replicates.length}`);
-  const [first] = replicates;
+  const first = replicates[0].comparison;
   const baselineIndex = first.rows.findIndex((r) => r.mcnemar === null);
-  for (const [k, c] of replicates.entries()) {
+  for (const [k, { comparison: c, reports }] of replicates.entries()) {
     if (c.rows.length !== first.rows.length) throw new Error(`replicate ${k + 1} has ${c.rows.length} models, the first ${first.rows.length}: list the same stages in each`);
     if (c.rows.findIndex((r) => r.mcnemar === null) !== baselineIndex) throw new Error(`replicate ${k + 1} has its baseline in another position than the first`);
     if (c.split !== first.split || c.occlusion !== first.occlusion || c.labelMode !== first.labelMode || c.n !== first.n) {
       throw new Error(`replicate ${k + 1} was scored on ${c.n} images of ${c.split}/${c.occlusion}/${c.labelMode}, the first on ${first.n} of ${first.split}/${first.occlusion}/${first.labelMode}`);
     }
+    if (reports.length !== c.rows.length) throw new Error(`replicate ${k + 1} has ${c.rows.length} models but ${reports.length} reports`);
+    if (c.n !== labels.length) throw new Error(`replicate ${k + 1} was scored on ${c.n} images, but ${labels.length} labels were given`);
   }
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   return first.rows.flatMap((row, i) => {
     if (i === baselineIndex) return [];
-    const tests = replicates.map((c) => c.rows[i].mcnemar!);
-    const sum = (key: 'b' | 'c' | 'bothRight' | 'bothWrong') => tests.reduce((a, t) => a + t[key], 0);
-    const accuracies = replicates.map((c) => c.rows[i].accuracy);
-    const deltas = replicates.map((c) => c.rows[i].delta);
-    return [{ name: row.name, accuracies, deltas, meanAccuracy: mean(accuracies), meanDelta: mean(deltas), mcnemar: mcnemarFromCounts(sum('b'), sum('c'), sum('bothRight'), sum('bothWrong')) }];
+    const accuracies = replicates.map((r) => r.comparison.rows[i].accuracy);
+    const deltas = replicates.map((r) => r.comparison.rows[i].delta);
+    const seeds = replicates.map((r) => ({ stage: r.reports[i].predictions, baseline: r.reports[baselineIndex].predictions }));
+    return [{ name: row.name, accuracies, deltas, meanAccuracy: mean(accuracies), meanDelta: mean(deltas), test: seedPairedTest(seeds, labels, options) }];
   });
 }
+
+const interval = ([lo, hi]: [number, number]) => `${signedPoints(lo)} to ${signedPoints(hi)}`;
 
 /** The pooled table, in markdown: one row per stage, each replicate's difference beside the pooled test. */
 export function pooledTable(replicates: Comparison[], rows: PooledRow[]): string {
@@ -250,9 +259,23 @@ export function pooledTable(replicates: Comparison[], rows: PooledRow[]): string
   return [
     `Pooled over ${replicates.length} replicates, each stage against the baseline of its own replicate (${baselines}):`,
     '',
-    '| stage | mean accuracy | Δ per replicate (points) | mean Δ | b (summed) | c (summed) | McNemar p |',
+    '| stage | mean accuracy | Δ per replicate (points) | mean Δ | 95% CI (points) | images that differ | p (sign-flip over images) |',
     '|---|---:|---|---:|---:|---:|---:|',
     `| **${replicates[0].baseline}** (baseline) | ${percent(baselineMean)} | — | — | — | — | — |`,
-    ...rows.map((r) => `| ${r.name} | ${percent(r.meanAccuracy)} | ${r.deltas.map(signedPoints).join(', ')} | ${signedPoints(r.meanDelta)} | ${r.mcnemar.b} | ${r.mcnemar.c} | ${formatP(r.mcnemar.p)} |`),
+    ...rows.map((r) => `| ${r.name} | ${percent(r.meanAccuracy)} | ${r.deltas.map(signedPoints).join(', ')} | ${signedPoints(r.test.meanDifference)} | ${interval(r.test.ci)} | ${r.test.informativeImages} | ${formatP(r.test.p)} |`),
   ].join('\n');
+}
+
+/** What the pooled table's test is, in words, for the reader of `npm run compare`. */
+export function pooledNote(rows: PooledRow[]): string {
+  const t = rows[0]?.test;
+  const bootstrap = t ? `${t.resamples} resamples, seed ${t.bootstrapSeed}` : 'seeded';
+  return [
+    'Seed-paired test: each image scores the number of seeds in which only the stage is right minus those in which only its own-seed baseline is;',
+    'mean Δ is that score averaged over images and seeds, "images that differ" counts images whose score is not 0.',
+    'p is the exact two-sided sign-flip (paired permutation) test over images: an image\'s seeds flip together, so a face that is hard for every seed counts once,',
+    'not once per seed (summing McNemar counts over seeds would treat them as independent and make p too small).',
+    `95% CI: percentile bootstrap over images (${bootstrap}).`,
+    'The images are the sample and these seeds are taken as given: Δ per replicate shows how far another seed may land.',
+  ].join(' ');
 }
