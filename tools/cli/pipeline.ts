@@ -4,7 +4,7 @@
  * Each stage trains in runs/<stage>; models go to models/<name> with a card.
  */
 import { Command } from 'commander';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { selectBackend } from '../backend/select.js';
@@ -12,7 +12,8 @@ import { resolveDataDir } from '../data/ferplus.js';
 import { evaluateModelDir, type EvaluationReport } from '../eval/evaluate-model.js';
 import { percent } from '../eval/format.js';
 import { writeCard, type CardInput } from '../model/card.js';
-import { exportModel } from '../model/export.js';
+import { exportModelInto } from '../model/export.js';
+import { replaceFolder } from '../model/file-io.js';
 import { CONCAT_MARGIN, pickShipped } from '../model/ship.js';
 import { defaultConfig, MODEL_NAMES, STAGES, withDefaultSources, type Stage } from '../train/config.js';
 import { readConfig, readEpochs, readOrigins, readState } from '../train/run-dir.js';
@@ -62,19 +63,24 @@ runCli(async () => {
       continue;
     }
     const out = join(o.models, MODEL_NAMES[stage]);
-    rmSync(out, { recursive: true, force: true });
-    const exportInfo = await exportModel(join(runDir, 'best'), out);
     const config = readConfig(runDir);
-    const occlusions: Occlusion[] = stage === 'teacher' ? ['none', 'lower'] : ['lower', 'none'];
-    const evaluations: EvaluationReport[] = [];
-    for (const occlusion of occlusions) evaluations.push(await evaluateModelDir(out, dataDir, 'FER2013Valid', occlusion, config.labelMode));
     const state = readState(runDir);
-    const card: CardInput = {
-      name: MODEL_NAMES[stage], summary: SUMMARIES[stage], exportInfo, evaluations,
-      runs: [{ dir: runDir, config, state, epochs: readEpochs(runDir), backend: backend.name, origins: readOrigins(runDir) }],
-      notes: state?.finished ? [] : ['Training is not finished: this is the best epoch so far of a run that continues with `npm run pipeline` or `npm run train -- --resume`.'],
-    };
-    writeCard(out, card);
+    const occlusions: Occlusion[] = stage === 'teacher' ? ['none', 'lower'] : ['lower', 'none'];
+    // Exported, scored and carded in a folder beside the committed model, which it replaces only
+    // when complete: a failed export or evaluation leaves the committed model as it was.
+    const card = await replaceFolder(out, async (temp): Promise<CardInput> => {
+      const exportInfo = await exportModelInto(join(runDir, 'best'), temp);
+      const evaluations: EvaluationReport[] = [];
+      for (const occlusion of occlusions) evaluations.push({ ...await evaluateModelDir(temp, dataDir, 'FER2013Valid', occlusion, config.labelMode), model: out });
+      const c: CardInput = {
+        name: MODEL_NAMES[stage], summary: SUMMARIES[stage], exportInfo, evaluations,
+        runs: [{ dir: runDir, config, state, epochs: readEpochs(runDir), backend: backend.name, origins: readOrigins(runDir) }],
+        notes: state?.finished ? [] : ['Training is not finished: this is the best epoch so far of a run that continues with `npm run pipeline` or `npm run train -- --resume`.'],
+      };
+      writeCard(temp, c);
+      return c;
+    });
+    const { exportInfo, evaluations } = card;
     console.log(`${stage} -> ${out}: ${evaluations.map((e) => `${e.occlusion} ${percent(e.accuracy)}`).join(', ')}, ${(exportInfo.bytes / 1e6).toFixed(2)} MB`);
     if (stage !== 'teacher') shipped.push({ stage, accuracy: evaluations[0].accuracy, card });
   }
@@ -85,14 +91,15 @@ runCli(async () => {
   if (shipped.length) {
     const best = pickShipped(shipped);
     const target = join(o.models, 'halfface');
-    rmSync(target, { recursive: true, force: true });
-    cpSync(join(o.models, MODEL_NAMES[best.stage]), target, { recursive: true });
     const why = `${shipped.map((s) => `${s.stage} ${percent(s.accuracy)}`).join(', ')}; the concat must beat the best single student by ${(CONCAT_MARGIN * 100).toFixed(1)} points, since it runs two students`;
-    writeCard(target, {
-      ...best.card,
-      name: 'halfface (the headset model)',
-      summary: `The model the app and the library load by default. It is **${MODEL_NAMES[best.stage]}**: ${best.card.summary}`,
-      notes: [`Chosen as the best lower-half accuracy on FER2013Valid among the students available: ${why}.`, ...best.card.notes],
+    await replaceFolder(target, (temp) => {
+      cpSync(join(o.models, MODEL_NAMES[best.stage]), temp, { recursive: true });
+      writeCard(temp, {
+        ...best.card,
+        name: 'halfface (the headset model)',
+        summary: `The model the app and the library load by default. It is **${MODEL_NAMES[best.stage]}**: ${best.card.summary}`,
+        notes: [`Chosen as the best lower-half accuracy on FER2013Valid among the students available: ${why}.`, ...best.card.notes],
+      });
     });
     console.log(`\nshipped models/halfface = ${MODEL_NAMES[best.stage]} (best lower-half accuracy on FER2013Valid: ${why})`);
   }

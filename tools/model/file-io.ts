@@ -4,8 +4,8 @@
  * assumed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export const WEIGHTS_FILE = 'weights.bin';
 
@@ -31,6 +31,40 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
   };
+}
+
+/**
+ * Builds a folder's new contents in a temporary folder beside it (`fill` writes there), then swaps
+ * it in: the old folder is moved aside only once the new one is complete, and removed only once
+ * the new one is in place. A `fill` that throws leaves the old folder as it was. Both renames are
+ * within one parent folder, so they never copy.
+ */
+export async function replaceFolder<T>(outDir: string, fill: (tempDir: string) => Promise<T> | T): Promise<T> {
+  const target = resolve(outDir);
+  mkdirSync(dirname(target), { recursive: true });
+  const temp = mkdtempSync(join(dirname(target), `.${basename(target)}.new-`));
+  let result: T;
+  try {
+    result = await fill(temp);
+  } catch (e) {
+    rmSync(temp, { recursive: true, force: true });
+    throw e;
+  }
+  if (!existsSync(target)) {
+    renameSync(temp, target);
+    return result;
+  }
+  const old = `${temp.replace(/\.new-([^/]*)$/, '.old-$1')}`;
+  renameSync(target, old);
+  try {
+    renameSync(temp, target);
+  } catch (e) {
+    renameSync(old, target);
+    rmSync(temp, { recursive: true, force: true });
+    throw e;
+  }
+  rmSync(old, { recursive: true, force: true });
+  return result;
 }
 
 export class ModelFileError extends Error {
