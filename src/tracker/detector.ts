@@ -23,6 +23,35 @@ async function fetchOrThrow(url: string): Promise<Response> {
   return response;
 }
 
+/**
+ * face-api only knows a window and Node: in a worker it has no environment and every call throws
+ * "getEnv - environment is not defined". We only hand it tensors, so an OffscreenCanvas-backed
+ * environment is all it needs; without this the tracker silently fell back to the main thread
+ * whenever the face detector was on (every camera without a stored ROI).
+ */
+function ensureFaceApiEnvironment(): void {
+  if (faceapi.env.isBrowser() || faceapi.env.isNodejs()) return;
+  try {
+    faceapi.env.getEnv();
+    return;
+  } catch { /* not set yet: set it below */ }
+  if (typeof OffscreenCanvas === 'undefined') return;
+  const unavailable = (what: string) => () => { throw new Error(`face-api in a worker has no ${what}`); };
+  // The DOM types face-api declares do not exist in a worker; the OffscreenCanvas classes stand in.
+  faceapi.env.setEnv({
+    Canvas: OffscreenCanvas,
+    CanvasRenderingContext2D: OffscreenCanvasRenderingContext2D,
+    Image: class {},
+    ImageData,
+    Video: class {},
+    createCanvasElement: () => new OffscreenCanvas(1, 1),
+    createImageElement: unavailable('<img>'),
+    createVideoElement: unavailable('<video>'),
+    fetch: (url: string, init?: RequestInit) => fetch(url, init),
+    readFile: unavailable('file system'),
+  } as unknown as faceapi.Environment);
+}
+
 export class FaceBoxDetector {
   private constructor(private readonly net: faceapi.TinyFaceDetector, private readonly minScore: number) {}
 
@@ -31,6 +60,7 @@ export class FaceBoxDetector {
    * default: the copies bundled from node_modules/@vladmandic/face-api/model.
    */
   static async load(modelUrl?: string, minScore = DEFAULT_MIN_SCORE): Promise<FaceBoxDetector> {
+    ensureFaceApiEnvironment();
     const base = modelUrl ? (modelUrl.endsWith('/') ? modelUrl : `${modelUrl}/`) : null;
     const manifestUrl = base ? new URL('tiny_face_detector_model-weights_manifest.json', base).href : new URL(defaultManifestUrl, self.location.href).href;
     const manifest = (await (await fetchOrThrow(manifestUrl)).json()) as tf.io.WeightsManifestConfig;
