@@ -3,11 +3,13 @@
  * and consistency → 400 with the reason, size → 413, retried uploads stored once, and the export
  * (CLI) equal to what the recorder recorded. Uploads go through the real Uploader (src/research).
  */
-import { execFileSync } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   exportCsvFiles, MAX_CHUNK_SAMPLES, MemoryUploadQueue, recordingFromJson, ResearchRecorder, Uploader, UPLOAD_PATH,
@@ -19,6 +21,7 @@ import { STREAM_ORIGIN_MS, trackedStream } from './helpers/tracked-stream.js';
 
 const TOKEN = 'study-token-0123456789abcdef';
 const OTHER_TOKEN = 'other-study-token-0123456789';
+const THIRD_TOKEN = 'third-study-token-0123456789';
 const MAX_BODY = 128 * 1024;
 
 let dir: string;
@@ -31,7 +34,7 @@ beforeAll(async () => {
   stream = await trackedStream(12);
   dir = mkdtempSync(join(tmpdir(), 'halfface-collect-'));
   store = new StudyStore(join(dir, 'study.sqlite'));
-  server = createCollectServer({ store, tokens: parseTokenFile(`# test study\nstudy-a ${TOKEN}\nstudy-b ${OTHER_TOKEN}\n`), maxBodyBytes: MAX_BODY });
+  server = createCollectServer({ store, tokens: parseTokenFile(`# test study\nstudy-a ${TOKEN}\nstudy-b ${OTHER_TOKEN}\nstudy-c ${THIRD_TOKEN}\n`), maxBodyBytes: MAX_BODY });
   url = await listen(server, '127.0.0.1', 0);
 });
 
@@ -98,21 +101,24 @@ describe('authentication', () => {
 });
 
 describe('the documented token command', () => {
-  it('new-token --out writes a token file the server reads, readable by its owner only', () => {
+  // Async: a synchronous child would freeze this process's HTTP server and keep-alive timers.
+  const run = promisify(execFile);
+
+  it('new-token --out writes a token file the server reads, readable by its owner only', async () => {
     const file = join(dir, 'made.token');
-    execFileSync('npm', ['run', 'collect', '--', 'new-token', '--out', file], { encoding: 'utf8', stdio: 'pipe' });
+    await run('npm', ['run', 'collect', '--', 'new-token', '--out', file]);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const [entry] = parseTokenFile(readFileSync(file, 'utf8'));
     expect(entry.studyId).toBe('default');
     expect(entry.token).toMatch(/^[0-9a-f]{64}$/);
     // never overwrites a token file a study already hands out
-    expect(() => execFileSync('npm', ['run', 'collect', '--', 'new-token', '--out', file], { encoding: 'utf8', stdio: 'pipe' })).toThrow(/already exists/);
+    await expect(run('npm', ['run', 'collect', '--', 'new-token', '--out', file])).rejects.toThrow(/already exists/);
     expect(parseTokenFile(readFileSync(file, 'utf8'))).toEqual([entry]);
   });
 
-  it("a file that caught npm's banner (new-token > FILE) is refused with what to run instead", () => {
+  it("a file that caught npm's banner (new-token > FILE) is refused with what to run instead", async () => {
     const file = join(dir, 'redirected.token');
-    execFileSync('sh', ['-c', `npm run collect -- new-token > '${file}'`], { stdio: 'pipe' });
+    await run('sh', ['-c', `npm run collect -- new-token > '${file}'`]);
     expect(() => parseTokenFile(readFileSync(file, 'utf8'))).toThrow(/npm.*banner.*new-token --out/);
   });
 });
@@ -219,6 +225,72 @@ describe('idempotent uploads', () => {
     expect(changed.status).toBe(409);
     expect(changed.body.error).toMatch(/different session details/);
     expect(count('samples', chunk.session.sessionId)).toBe(3);
+  });
+});
+
+describe('studies are kept apart', () => {
+  it("another study's token reusing an uploadId stores its own upload and learns nothing of the first", async () => {
+    const a = oneChunk(4);
+    expect((await post(a, TOKEN)).status).toBe(201);
+    // study B, its own session, study A's uploadId: a new upload in study B, not A's duplicate
+    const b = { ...oneChunk(2), uploadId: a.uploadId };
+    expect(await post(b, THIRD_TOKEN)).toMatchObject({ status: 201, body: { status: 'stored' } });
+    expect(store.sessionIds('study-c')).toContain(b.session.sessionId);
+    expect(count('samples', b.session.sessionId)).toBe(2);
+    // replaying A's upload, and A's uploadId at another seq, under B's token: refused, A's ids never named
+    for (const replay of [a, { ...b, seq: 1 }, { ...a, seq: 1 }]) {
+      const r = await post(replay, THIRD_TOKEN);
+      expect(r.status).toBe(409);
+      if (replay.session.sessionId !== a.session.sessionId) expect(r.body.error).not.toContain(a.session.sessionId);
+    }
+    expect(count('samples', a.session.sessionId)).toBe(4);
+    expect(count('samples', b.session.sessionId)).toBe(2);
+  });
+});
+
+describe('changed content under a reused uploadId', () => {
+  it('→ 409, nothing changed; the uploader keeps the chunk as rejected and reports it', async () => {
+    const chunk = oneChunk(3);
+    expect((await post(chunk)).status).toBe(201);
+    const changed: UploadChunk = { ...chunk, markers: [{ ...chunk.markers[0], label: 'changed' }] };
+    const r = await post(changed);
+    expect(r.status).toBe(409);
+    expect(r.body.error).toMatch(/different content/);
+    // same content, keys in another order: still the same upload
+    const reordered = Object.fromEntries(Object.entries(chunk).reverse());
+    expect(await post(reordered)).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+
+    const queue = new MemoryUploadQueue();
+    const outcomes: UploadOutcome[] = [];
+    const uploader = new Uploader({ endpoint: url, token: TOKEN, queue, onOutcome: (o) => outcomes.push(o) });
+    await uploader.enqueue(changed);
+    expect(await uploader.flushOnce()).toMatchObject({ done: true });
+    expect(outcomes).toEqual([{ kind: 'rejected', uploadId: chunk.uploadId, status: 409, reason: expect.stringMatching(/different content/) }]);
+    expect(await queue.list()).toMatchObject([{ uploadId: chunk.uploadId, state: 'rejected', chunk: changed }]);
+    expect(store.recording(chunk.session.sessionId).markers.map((m) => m.label)).toEqual(['start']);
+  });
+});
+
+describe('a database from before upload ids were scoped per study', () => {
+  it('is migrated when opened: its uploads stay known as duplicates, in their study', async () => {
+    const file = join(dir, 'v0.sqlite');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE sessions (session_id TEXT PRIMARY KEY, study_id TEXT NOT NULL, participant_id TEXT NOT NULL, condition TEXT NOT NULL,
+        started_at TEXT NOT NULL, ended_at TEXT, info_json TEXT NOT NULL, received_at TEXT NOT NULL);
+      CREATE TABLE uploads (upload_id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(session_id), seq INTEGER NOT NULL,
+        received_at TEXT NOT NULL, row_count INTEGER NOT NULL, UNIQUE (session_id, seq));`);
+    const chunk = oneChunk(0);
+    old.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?, NULL, ?, ?)').run(chunk.session.sessionId, 'study-a', 'P01', 'A', chunk.session.startedAt, JSON.stringify(chunk.session), 'then');
+    old.prepare('INSERT INTO uploads VALUES (?, ?, 0, ?, 1)').run(chunk.uploadId, chunk.session.sessionId, 'then');
+    old.close();
+    const migrated = new StudyStore(file);
+    try {
+      expect(migrated.storeChunk('study-a', chunk)).toEqual({ status: 'duplicate' });
+      expect(() => migrated.storeChunk('study-b', chunk)).toThrow(/another study/);
+      expect(migrated.db.pragma('user_version', { simple: true })).toBe(1);
+    } finally {
+      migrated.close();
+    }
   });
 });
 

@@ -8,6 +8,7 @@
  * export is byte-for-byte what the headset recorded.
  */
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import type { Questionnaire, Recording, SessionInfo, UploadChunk } from '../../src/research/types.js';
 
 const SCHEMA = `
@@ -22,11 +23,14 @@ CREATE TABLE IF NOT EXISTS sessions (
   received_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS uploads (
-  upload_id TEXT PRIMARY KEY,
+  study_id TEXT NOT NULL,
+  upload_id TEXT NOT NULL,
   session_id TEXT NOT NULL REFERENCES sessions(session_id),
   seq INTEGER NOT NULL,
   received_at TEXT NOT NULL,
   row_count INTEGER NOT NULL,
+  content_sha256 TEXT,
+  PRIMARY KEY (study_id, upload_id),
   UNIQUE (session_id, seq)
 );
 CREATE TABLE IF NOT EXISTS samples (
@@ -51,6 +55,26 @@ CREATE TABLE IF NOT EXISTS questionnaires (
 );
 `;
 
+/**
+ * Schema version 1: upload ids are scoped per study (one study's token cannot hit, or learn about,
+ * another study's uploads) and carry a hash of their content (a changed chunk under a reused id is
+ * a conflict, not a duplicate). Version 0 databases are migrated when opened for writing.
+ */
+const SCHEMA_VERSION = 1;
+
+function migrateFromV0(db: Database.Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('uploads')").all() as { name: string }[];
+  if (columns.length === 0 || columns.some((c) => c.name === 'study_id')) return;
+  db.transaction(() => {
+    db.exec('ALTER TABLE uploads RENAME TO uploads_v0');
+    db.exec(SCHEMA);
+    // Hashes of old uploads are unknown (NULL): a retry of one is still recognised as a duplicate.
+    db.exec(`INSERT INTO uploads (study_id, upload_id, session_id, seq, received_at, row_count, content_sha256)
+      SELECT s.study_id, u.upload_id, u.session_id, u.seq, u.received_at, u.row_count, NULL FROM uploads_v0 u JOIN sessions s USING (session_id)`);
+    db.exec('DROP TABLE uploads_v0');
+  }).immediate();
+}
+
 /** The upload contradicts what is stored (another study's session, a changed session, a taken seq). */
 export class ConflictError extends Error {
   constructor(message: string) {
@@ -68,6 +92,11 @@ function canonical(value: unknown): string {
     : v));
 }
 
+/** What makes two uploads the same: their parsed content, whatever the key order or spacing. */
+function contentHash(chunk: UploadChunk): string {
+  return createHash('sha256').update(canonical(chunk)).digest('hex');
+}
+
 export class StudyStore {
   readonly db: Database.Database;
 
@@ -78,7 +107,9 @@ export class StudyStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('foreign_keys = ON');
+      migrateFromV0(this.db);
       this.db.exec(SCHEMA);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     }
   }
 
@@ -98,10 +129,16 @@ export class StudyStore {
   /** Stores one upload atomically; a known uploadId is a duplicate and changes nothing. */
   storeChunk(studyId: string, chunk: UploadChunk, receivedAt = new Date().toISOString()): StoreResult {
     return this.db.transaction((): StoreResult => {
-      const known = this.db.prepare('SELECT session_id, seq FROM uploads WHERE upload_id = ?').get(chunk.uploadId) as { session_id: string; seq: number } | undefined;
+      const hash = contentHash(chunk);
+      const known = this.db.prepare('SELECT session_id, seq, content_sha256 FROM uploads WHERE study_id = ? AND upload_id = ?')
+        .get(studyId, chunk.uploadId) as { session_id: string; seq: number; content_sha256: string | null } | undefined;
       if (known) {
+        // Only this study's own uploads are looked up, so nothing here names another study's data.
         if (known.session_id !== chunk.session.sessionId || known.seq !== chunk.seq) {
           throw new ConflictError(`upload ${chunk.uploadId} was already used for session ${known.session_id} chunk ${known.seq}`);
+        }
+        if (known.content_sha256 !== null && known.content_sha256 !== hash) {
+          throw new ConflictError(`upload ${chunk.uploadId} was already stored with different content; a changed chunk needs a new uploadId`);
         }
         return { status: 'duplicate' };
       }
@@ -111,7 +148,8 @@ export class StudyStore {
       const sid = chunk.session.sessionId;
       const seq = chunk.seq;
       const rows = chunk.samples.length + chunk.markers.length + chunk.responses.length + chunk.questionnaires.length;
-      this.db.prepare('INSERT INTO uploads (upload_id, session_id, seq, received_at, row_count) VALUES (?, ?, ?, ?, ?)').run(chunk.uploadId, sid, seq, receivedAt, rows);
+      this.db.prepare('INSERT INTO uploads (study_id, upload_id, session_id, seq, received_at, row_count, content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(studyId, chunk.uploadId, sid, seq, receivedAt, rows, hash);
       const sample = this.db.prepare('INSERT INTO samples (session_id, seq, idx, t_ms, label, confidence, data_json) VALUES (?, ?, ?, ?, ?, ?, ?)');
       chunk.samples.forEach((s, i) => sample.run(sid, seq, i, s.tMs, s.label, s.confidence, JSON.stringify(s)));
       const marker = this.db.prepare('INSERT INTO markers (session_id, seq, idx, t_ms, source, label, data_json) VALUES (?, ?, ?, ?, ?, ?, ?)');
