@@ -16,6 +16,7 @@ import {
   VALENCE_AROUSAL, type ExpressionSample, type UploadChunk, type UploadOutcome,
 } from '../src/research/index.js';
 import { createCollectServer, listen, parseTokenFile } from '../tools/collect/server.js';
+import { exportStudy } from '../tools/collect/export.js';
 import { StudyStore } from '../tools/collect/store.js';
 import { STREAM_ORIGIN_MS, trackedStream } from './helpers/tracked-stream.js';
 
@@ -321,6 +322,28 @@ describe('export', () => {
     // Sessions that start in the same millisecond may come out in either order: compare the rows as sets.
     const rows = (text: string) => { const [header, ...rest] = text.split('\n'); return [header, ...rest.sort()]; };
     for (const [name, text] of Object.entries(exportCsvFiles(recorded))) expect(rows(readFileSync(join(out, name), 'utf8'))).toEqual(rows(text));
+  });
+
+  it('every session gets its own JSON file with a safe name', () => {
+    const ids = ['x:1', 'x_1', '..', '.hidden', 'Ab', 'aB', 'CON', 'com1.x', 'plain-id'];
+    for (const sessionId of ids) {
+      const chunk = oneChunk(1);
+      store.storeChunk('names', { ...chunk, session: { ...chunk.session, sessionId } });
+    }
+    const out = join(dir, 'export-names');
+    exportStudy(store, out, 'names');
+    const files = readdirSync(join(out, 'json'));
+    expect(files).toHaveLength(ids.length);
+    const reserved = /^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i;
+    for (const f of files) {
+      expect(f).toMatch(/^[A-Za-z0-9_%~-][A-Za-z0-9_.%~-]*\.json$/);
+      expect(f).not.toMatch(reserved);
+    }
+    // unique on case-insensitive file systems too (Windows, macOS)
+    expect(new Set(files.map((f) => f.toLowerCase())).size).toBe(ids.length);
+    const exported = files.map((f) => recordingFromJson(readFileSync(join(out, 'json', f), 'utf8')).session.sessionId);
+    expect(exported.sort()).toEqual([...ids].sort());
+    expect(files).toContain('plain-id.json');
   });
 
   it('export of a missing database is a clear error, not an empty file', () => {
