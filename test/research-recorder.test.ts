@@ -230,3 +230,27 @@ describe('retry backoff', () => {
   });
 });
 
+
+describe('CSV cells a spreadsheet would run as formulas', () => {
+  it('text starting with = + - @ tab or CR is written with a leading apostrophe; numbers stay numbers', () => {
+    const rec = new ResearchRecorder({ participantId: '=HYPERLINK("http://x.example","click")', condition: '+1+cmd|calc' });
+    rec.start({ startedAtMs: STREAM_ORIGIN_MS });
+    rec.push(stream[0]);
+    rec.mark('@SUM(A1:A9)', 'api', '-2+3');
+    rec.mark('\tTAB', 'api', '\rCR');
+    rec.mark('safe label', 'api', 'a=b');
+    rec.stop();
+    const r = rec.recording();
+    const files = exportCsvFiles([r]);
+    const formula = /^[=+\-@\t\r]/;
+    for (const [name, text] of Object.entries(files)) {
+      for (const row of parseCsv(text).slice(1)) for (const cell of row) expect(cell, `${name}: ${JSON.stringify(cell)}`).not.toMatch(formula);
+    }
+    const sessions = parseCsv(files['sessions.csv']);
+    expect(sessions[1].slice(1, 3)).toEqual(['\'=HYPERLINK("http://x.example","click")', "'+1+cmd|calc"]);
+    const markers = parseCsv(files['markers.csv']).slice(1).map((row) => [row[5], row[6]]);
+    expect(markers).toEqual([["'@SUM(A1:A9)", "'-2+3"], ["'\tTAB", "'\rCR"], ['safe label', 'a=b']]);
+    // negative numbers are numbers, not text: written as is
+    expect(markersCsv([{ ...r, markers: [{ tMs: -5, label: 'x', source: 'api' }] }]).split('\r\n')[1]).toContain(',-5,api,');
+  });
+});

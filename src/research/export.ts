@@ -41,10 +41,19 @@ export function recordingFromJson(text: string): Recording {
   return r as Recording;
 }
 
-/** RFC 4180 field: quoted when it holds a comma, quote or line break. */
+/**
+ * Text a spreadsheet would run as a formula (a participant id "=HYPERLINK(…)" typed into a headset)
+ * starts with one of these; OWASP's advice: a leading apostrophe, which spreadsheets show as text.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * RFC 4180 field: quoted when it holds a comma, quote or line break. Text that starts like a
+ * formula gets a leading apostrophe; numbers (negative ones too) are written as numbers.
+ */
 function field(value: string | number | undefined | null): string {
   if (value === undefined || value === null) return '';
-  const text = typeof value === 'number' ? String(value) : value;
+  const text = typeof value === 'number' ? String(value) : FORMULA_START.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
