@@ -1,9 +1,13 @@
-/** Evaluates a saved model on one split: the numbers behind `npm run eval` and the model cards. */
-import * as tf from '@tensorflow/tfjs';
-import type { LabelMode } from '../../src/core/labels.js';
+/**
+ * Scoring a model on a split, in one place: `npm run eval`, `compare`, `report`, the pipeline's
+ * model cards, and (once adopted there) the trainer's validation all go through scoreModel.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { FACE_SIZE } from '../../src/core/face-geometry.js';
+import { NUM_CLASSES, type LabelMode } from '../../src/core/labels.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { predictSplit } from '../data/batches.js';
-import { loadSplit, type SplitName } from '../data/ferplus.js';
+import { loadSplit, type LabelledSplit, type SplitName } from '../data/ferplus.js';
 import { loadModelFromDir } from '../model/file-io.js';
 import { computeMetrics, predictedLabels, type Metrics } from './metrics.js';
 
@@ -16,19 +20,50 @@ export interface EvaluationReport extends Metrics {
   predictions: number[];
 }
 
-export async function evaluateModelDir(modelDir: string, dataDir: string, split: SplitName, occlusion: Occlusion, labelMode: LabelMode = 'majority'): Promise<EvaluationReport> {
-  const data = loadSplit(dataDir, split, labelMode);
+/** The input every model here takes: a batch of grey faces, FACE_SIZE pixels square. */
+export const MODEL_INPUT_SHAPE: readonly (number | null)[] = [null, FACE_SIZE, FACE_SIZE, 1];
+
+/** Refuses a model that does not take faces or does not output one probability per class; `what` names it in the message. */
+export function checkModelShape(model: tf.LayersModel, what: string): void {
+  const input = model.inputs[0].shape;
+  if (input.length !== MODEL_INPUT_SHAPE.length || MODEL_INPUT_SHAPE.some((d, i) => d !== null && input[i] !== d)) {
+    throw new Error(`${what} takes input ${JSON.stringify(input)}, expected ${JSON.stringify(MODEL_INPUT_SHAPE)}`);
+  }
+  const classes = model.outputs[0].shape.at(-1);
+  if (classes !== NUM_CLASSES) throw new Error(`${what} outputs ${classes} values per image, expected ${NUM_CLASSES} class probabilities`);
+}
+
+export interface Score {
+  /** NUM_CLASSES probabilities per image, in split order. */
+  probabilities: Float32Array;
+  predictions: Int32Array;
+  metrics: Metrics;
+}
+
+/**
+ * A loaded model's probabilities, predictions and metrics on every image of a split. The model
+ * stays the caller's: nothing is disposed here but this function's own tensors.
+ */
+export async function scoreModel(model: tf.LayersModel, split: LabelledSplit, occlusion: Occlusion, what = 'the model'): Promise<Score> {
+  checkModelShape(model, what);
+  const probabilities = await predictSplit(model, split, occlusion);
+  if (probabilities.some((p) => !Number.isFinite(p))) throw new Error(`${what} produced non-finite outputs`);
+  const predictions = predictedLabels(probabilities);
+  return { probabilities, predictions, metrics: computeMetrics(predictions, split.labels) };
+}
+
+/** Loads the model in `modelDir`, scores it on an already loaded split, and frees it again. */
+export async function scoreModelDir(modelDir: string, split: LabelledSplit, occlusion: Occlusion, what = `model at ${modelDir}`): Promise<EvaluationReport> {
   const model = await loadModelFromDir(modelDir);
   try {
-    const inputShape = model.inputs[0].shape;
-    if (inputShape.length !== 4 || inputShape[1] !== 48 || inputShape[2] !== 48 || inputShape[3] !== 1) {
-      throw new Error(`model at ${modelDir} takes input ${JSON.stringify(inputShape)}, expected [null,48,48,1]`);
-    }
-    const probs = await predictSplit(model, data, occlusion);
-    const predictions = predictedLabels(probs);
-    return { ...computeMetrics(predictions, data.labels), split, occlusion, labelMode, model: modelDir, predictions: Array.from(predictions) };
+    const { metrics, predictions } = await scoreModel(model, split, occlusion, what);
+    return { ...metrics, split: split.split, occlusion, labelMode: split.mode, model: modelDir, predictions: Array.from(predictions) };
   } finally {
     model.dispose();
-    tf.disposeVariables();
   }
+}
+
+/** The numbers behind `npm run eval` and the model cards: a saved model on one split. */
+export async function evaluateModelDir(modelDir: string, dataDir: string, split: SplitName, occlusion: Occlusion, labelMode: LabelMode = 'majority'): Promise<EvaluationReport> {
+  return scoreModelDir(modelDir, loadSplit(dataDir, split, labelMode), occlusion);
 }

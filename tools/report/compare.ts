@@ -2,19 +2,15 @@
  * Several models scored on the same images, and the paper-style comparison table: accuracy,
  * difference to a baseline, and McNemar's test against that baseline.
  */
-import * as tf from '@tensorflow/tfjs';
 import { basename, dirname, resolve } from 'node:path';
 import { FACE_PIXELS } from '../../src/core/face-geometry.js';
 import { EXPRESSIONS, NUM_CLASSES, type LabelMode } from '../../src/core/labels.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
-import { predictSplit } from '../data/batches.js';
 import { loadSplit, type LabelledSplit, type SplitName } from '../data/ferplus.js';
-import type { EvaluationReport } from '../eval/evaluate-model.js';
+import { scoreModelDir, type EvaluationReport } from '../eval/evaluate-model.js';
 import { percent } from '../eval/format.js';
 import { EXACT_BELOW, formatP, mcnemar, type McNemarResult } from '../eval/mcnemar.js';
-import { computeMetrics, predictedLabels } from '../eval/metrics.js';
 import { seedPairedTest, type SeedPairedResult, type SeedTestOptions } from '../eval/seed-test.js';
-import { loadModelFromDir } from '../model/file-io.js';
 
 export interface NamedModel {
   /** Short name for tables and file names. */
@@ -84,26 +80,8 @@ export async function evaluateModels(models: NamedModel[], options: EvaluateOpti
   const reports: EvaluationReport[] = [];
   for (const m of models) {
     const started = Date.now();
-    const model = await loadModelFromDir(m.dir);
-    try {
-      const shape = model.inputs[0].shape;
-      if (shape.length !== 4 || shape[1] !== 48 || shape[2] !== 48 || shape[3] !== 1) {
-        throw new Error(`model ${m.name} at ${m.dir} takes input ${JSON.stringify(shape)}, expected [null,48,48,1]`);
-      }
-      const outShape = (model.outputs[0].shape as number[]).at(-1);
-      if (outShape !== NUM_CLASSES) throw new Error(`model ${m.name} at ${m.dir} outputs ${outShape} values per image, expected ${NUM_CLASSES} class probabilities`);
-      const probabilities = await predictSplit(model, split, options.occlusion);
-      if (probabilities.some((p) => !Number.isFinite(p))) throw new Error(`model ${m.name} at ${m.dir} produced non-finite outputs`);
-      const predictions = predictedLabels(probabilities);
-      reports.push({
-        ...computeMetrics(predictions, split.labels), split: options.split, occlusion: options.occlusion, labelMode, model: m.dir,
-        predictions: Array.from(predictions),
-      });
-      options.log?.(`${m.name}: ${percent(reports.at(-1)!.accuracy)} on ${split.labels.length} images (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    } finally {
-      model.dispose();
-      tf.disposeVariables();
-    }
+    reports.push(await scoreModelDir(m.dir, split, options.occlusion, `model ${m.name} at ${m.dir}`));
+    options.log?.(`${m.name}: ${percent(reports.at(-1)!.accuracy)} on ${split.labels.length} images (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
   return { split, reports };
 }
