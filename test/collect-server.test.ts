@@ -138,6 +138,21 @@ describe('schema and consistency', () => {
     ['image without opt-in', (c) => ({ ...c, samples: [{ ...c.samples[0], image: 'data:image/png;base64,AAAA' }] }), /did not opt in/],
     ['answer out of range', (c) => ({ ...c, responses: [{ tMs: 1, questionnaireId: 'valence-arousal', answers: { valence: 10, arousal: 1 } }] }), /valence: 10 is outside 1..9/],
     ['unknown questionnaire', (c) => ({ ...c, responses: [{ tMs: 1, questionnaireId: 'nope', answers: {} }] }), /unknown questionnaire nope/],
+    ['negative sample time', (c) => ({ ...c, samples: [{ ...c.samples[0], tMs: -1 }] }), /samples\/0\/tMs must be >= 0/],
+    ['huge sample time', (c) => ({ ...c, samples: [{ ...c.samples[0], tMs: 1e300 }] }), /samples\/0\/tMs must be <=/],
+    ['huge tracker clock', (c) => ({ ...c, session: { ...c.session, clockOriginMs: -1e300 } }), /clockOriginMs must be >=/],
+    ['negative marker time', (c) => ({ ...c, markers: [{ ...c.markers[0], tMs: -5 }] }), /markers\/0\/tMs must be >= 0/],
+    ['samples going backwards', (c) => ({ ...c, samples: [{ ...c.samples[0], tMs: 100 }, { ...c.samples[1], tMs: 50 }] }), /samples\/1: tMs 50 is before the previous sample's 100/],
+    ['impossible start date', (c) => ({ ...c, session: { ...c.session, startedAt: '2025-02-30T10:00:00.000Z' } }), /startedAt 2025-02-30T10:00:00.000Z is not a real date/],
+    ['hour 24', (c) => ({ ...c, session: { ...c.session, startedAt: '2025-03-01T24:00:00Z' } }), /not a real date/],
+    ['end before start', (c) => ({ ...c, endedAt: '2000-01-01T00:00:00.000Z' }), /endedAt 2000-01-01T00:00:00.000Z is before the session's startedAt/],
+    ['impossible end date', (c) => ({ ...c, endedAt: '2099-04-31T00:00:00Z' }), /endedAt 2099-04-31T00:00:00Z is not a real date/],
+    ['slider with min above max', (c) => ({ ...c, questionnaires: [{ id: 'q1', title: 'Q', items: [{ kind: 'slider', id: 's', prompt: 'S', min: 9, max: 1 }] }] }), /questionnaires\/0: item 0 \(s\): slider needs finite min < max/],
+    ['duplicate item ids', (c) => ({ ...c, questionnaires: [{ id: 'q2', title: 'Q', items: [{ kind: 'likert', id: 'a', prompt: 'A', points: 5 }, { kind: 'likert', id: 'a', prompt: 'B', points: 5 }] }] }), /duplicate id a/],
+    ['likert anchors that fit no scale', (c) => ({ ...c, questionnaires: [{ id: 'q3', title: 'Q', items: [{ kind: 'likert', id: 'a', prompt: 'A', points: 5, anchors: ['x', 'y', 'z'] }] }] }), /anchors must be 2 labels/],
+    ['NUL in a text field', (c) => ({ ...c, session: { ...c.session, participantId: 'P\u000001' } }), /\/session\/participantId: text holds a NUL character/],
+    ['NUL in a metadata key', (c) => ({ ...c, session: { ...c.session, meta: { 'a\u0000b': 'x' } } }), /\/session\/meta: key .* holds a NUL character/],
+    ['lone surrogate in a marker label', (c) => ({ ...c, markers: [{ ...c.markers[0], label: 'go \ud800' }] }), /\/markers\/0\/label: text holds a lone surrogate/],
   ];
   for (const [name, mutate, reason] of cases) {
     it(`${name} → 400 with the reason`, async () => {

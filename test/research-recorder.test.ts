@@ -180,6 +180,18 @@ describe('bad input gets a clear error', () => {
     expect(() => rec.start({ startedAtMs: 0 })).toThrow(/already ran/);
   });
 
+  it('times outside the session, which the collection server would refuse', () => {
+    const rec = new ResearchRecorder({ participantId: 'P1', condition: 'A', questionnaires: [COMFORT] });
+    rec.start({ startedAtMs: 1000 });
+    expect(() => rec.push({ ...stream[0], timestampMs: 999 })).toThrow(/timestampMs 999 is before the session started \(1000\)/);
+    expect(() => rec.mark('early', 'api', undefined, 500)).toThrow(/marker time 500 is before the session started/);
+    expect(() => rec.respond('comfort', { comfort: 3 }, 0)).toThrow(/response time 0 is before the session started/);
+    expect(() => rec.push({ ...stream[0], timestampMs: 1000 + 8 * 24 * 3600 * 1000 })).toThrow(/more than 604800000 ms after/);
+    rec.push({ ...stream[0], timestampMs: 1000 });
+    expect(rec.recording().samples.map((s) => s.tMs)).toEqual([0]);
+    expect(rec.recording().markers).toEqual([]);
+  });
+
   it('questionnaire definitions', () => {
     expect(questionnaireProblems(VALENCE_AROUSAL)).toEqual([]);
     expect(questionnaireProblems(COMFORT)).toEqual([]);

@@ -16,6 +16,7 @@
  */
 import { EXPRESSIONS } from '../core/labels.js';
 import { newId } from './ids.js';
+import { MAX_SESSION_MS } from './schema.js';
 import { answerProblems, questionnaireProblems, VALENCE_AROUSAL } from './questionnaire.js';
 import type {
   EventMarker, ExpressionSample, MarkerSource, Questionnaire, QuestionnaireResponse, RecordedSample, Recording, SessionInfo, UploadChunk,
@@ -52,6 +53,16 @@ function checkLabel(name: string, value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') throw new RecorderError(`${name} must be a non-empty string`);
   if (value.length > 200) throw new RecorderError(`${name} is longer than 200 characters`);
   return value;
+}
+
+/**
+ * A tracker-clock time must lie inside the session (0..MAX_SESSION_MS after its start): the
+ * collection server refuses anything else, so it is refused here, while the app can still say so.
+ */
+function checkSessionTime(name: string, atMs: number, originMs: number): void {
+  const tMs = atMs - originMs;
+  if (!(tMs >= 0)) throw new RecorderError(`${name} ${atMs} is before the session started (${originMs})`);
+  if (tMs > MAX_SESSION_MS) throw new RecorderError(`${name} ${atMs} is more than ${MAX_SESSION_MS} ms after the session started`);
 }
 
 /** Copies the fields a study keeps and rejects values that would poison the data (NaN, missing classes). */
@@ -148,6 +159,7 @@ export class ResearchRecorder {
     if (sample?.timestampMs < this.lastTimestampMs) {
       throw new RecorderError(`timestampMs went backwards (${sample.timestampMs} after ${this.lastTimestampMs})`);
     }
+    checkSessionTime('timestampMs', sample?.timestampMs, session.clockOriginMs);
     const keep = session.recordImages && typeof image === 'string' ? image : undefined;
     this.samples.push(toSample(sample, sample.timestampMs - session.clockOriginMs, keep));
     this.lastTimestampMs = sample.timestampMs;
@@ -161,6 +173,7 @@ export class ResearchRecorder {
     if (detail !== undefined && typeof detail !== 'string') throw new RecorderError('marker detail must be a string');
     const at = atMs ?? (Number.isFinite(this.lastTimestampMs) ? this.lastTimestampMs : session.clockOriginMs);
     if (!Number.isFinite(at)) throw new RecorderError(`marker time must be finite, got ${atMs}`);
+    checkSessionTime('marker time', at, session.clockOriginMs);
     const marker: EventMarker = { tMs: at - session.clockOriginMs, label, source, ...(detail !== undefined ? { detail } : {}) };
     this.markers.push(marker);
     return marker;
@@ -186,6 +199,7 @@ export class ResearchRecorder {
     const problems = answerProblems(q, answers);
     if (problems.length) throw new RecorderError(`answers to ${questionnaireId} are not valid`, problems);
     const at = atMs ?? (Number.isFinite(this.lastTimestampMs) ? this.lastTimestampMs : session.clockOriginMs);
+    checkSessionTime('response time', at, session.clockOriginMs);
     const response: QuestionnaireResponse = { tMs: at - session.clockOriginMs, questionnaireId, answers: { ...answers } };
     this.responses.push(response);
     return response;

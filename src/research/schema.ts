@@ -1,8 +1,9 @@
 /**
  * JSON Schema (draft 2020-12 subset that ajv compiles) of one upload chunk (types.ts UploadChunk).
  * Plain data, so the collection server validates with exactly what the client is typed against.
- * Cross-field rules a schema cannot say (images only when the session opted in, answers valid for
- * their questionnaire) are checked by the server after this.
+ * Rules a schema cannot say (real calendar dates, time order, images only with opt-in, questionnaires
+ * and answers valid by questionnaire.ts, well-formed text) are checked by the server after this
+ * (tools/collect/checks.ts).
  */
 import { EXPRESSIONS } from '../core/labels.js';
 
@@ -14,6 +15,15 @@ export const MAX_IMAGE_CHARS = 262_144;
 const id = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' } as const;
 const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max }) as const;
 const num = { type: 'number' } as const;
+/** Longest session a time may lie in, ms since its start: a week; anything later is a broken clock. */
+export const MAX_SESSION_MS = 7 * 24 * 3600 * 1000;
+/** Session time (tMs): not before the start, not past MAX_SESSION_MS. */
+const sessionTime = { type: 'number', minimum: 0, maximum: MAX_SESSION_MS } as const;
+/**
+ * A tracker clock reading (performance.now(), a video time, even Date.now()): non-negative and
+ * below 1e13 ms (~300 years), so differences of two of them are exact to well under a millisecond.
+ */
+const clockMs = { type: 'number', minimum: 0, maximum: 1e13 } as const;
 /** ISO 8601 as Date.prototype.toISOString writes it (no ajv-formats needed). */
 const isoTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$' } as const;
 const unit = { type: 'number', minimum: -1e-6, maximum: 1 + 1e-6 } as const;
@@ -25,8 +35,8 @@ const sample = {
   additionalProperties: false,
   required: ['tMs', 'timestampMs', 'probabilities', 'label', 'confidence', 'blendshapes', 'vrm'],
   properties: {
-    tMs: num,
-    timestampMs: num,
+    tMs: sessionTime,
+    timestampMs: clockMs,
     probabilities: {
       type: 'object', additionalProperties: false, required: [...EXPRESSIONS],
       properties: Object.fromEntries(EXPRESSIONS.map((e) => [e, unit])),
@@ -48,7 +58,7 @@ const sample = {
 
 const marker = {
   type: 'object', additionalProperties: false, required: ['tMs', 'label', 'source'],
-  properties: { tMs: num, label: text(200), source: { enum: ['controller', 'keyboard', 'api'] }, detail: { type: 'string', maxLength: 2000 } },
+  properties: { tMs: sessionTime, label: text(200), source: { enum: ['controller', 'keyboard', 'api'] }, detail: { type: 'string', maxLength: 2000 } },
 } as const;
 
 const item = {
@@ -78,7 +88,7 @@ const questionnaire = {
 const response = {
   type: 'object', additionalProperties: false, required: ['tMs', 'questionnaireId', 'answers'],
   properties: {
-    tMs: num, questionnaireId: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+    tMs: sessionTime, questionnaireId: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
     answers: { type: 'object', maxProperties: 50, additionalProperties: num },
   },
 } as const;
@@ -88,7 +98,7 @@ const session = {
   required: ['sessionId', 'participantId', 'condition', 'startedAt', 'clockOriginMs', 'recordImages'],
   properties: {
     sessionId: id, participantId: text(200), condition: text(200),
-    startedAt: isoTime, clockOriginMs: num, recordImages: { type: 'boolean' },
+    startedAt: isoTime, clockOriginMs: clockMs, recordImages: { type: 'boolean' },
     meta: { type: 'object', maxProperties: 50, additionalProperties: { type: 'string', maxLength: 2000 } },
   },
 } as const;

@@ -10,10 +10,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
-import { answerProblems } from '../../src/research/questionnaire.js';
 import { UPLOAD_CHUNK_SCHEMA } from '../../src/research/schema.js';
-import type { Questionnaire, UploadChunk } from '../../src/research/types.js';
+import type { UploadChunk } from '../../src/research/types.js';
 import { UPLOAD_PATH } from '../../src/research/uploader.js';
+import { chunkProblems } from './checks.js';
 import { ConflictError, type StudyStore } from './store.js';
 
 /** Default request body limit: a 1000-sample chunk is ~1.5 MB of JSON. */
@@ -62,22 +62,6 @@ function studyFor(req: IncomingMessage, tokens: readonly StudyToken[]): string |
 
 function describe(errors: ErrorObject[] | null | undefined): string {
   return (errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(payload)'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ');
-}
-
-/** What a schema cannot say: images only when opted in, answers valid for their questionnaire. */
-function crossFieldProblems(chunk: UploadChunk, stored: Map<string, Questionnaire>): string[] {
-  const problems: string[] = [];
-  if (!chunk.session.recordImages && chunk.samples.some((s) => s.image !== undefined)) {
-    problems.push('samples carry images but the session did not opt in to recording images');
-  }
-  const known = new Map(stored);
-  for (const q of chunk.questionnaires) known.set(q.id, q);
-  chunk.responses.forEach((r, i) => {
-    const q = known.get(r.questionnaireId);
-    if (!q) problems.push(`/responses/${i}: unknown questionnaire ${r.questionnaireId}`);
-    else problems.push(...answerProblems(q, r.answers).map((p) => `/responses/${i}: ${p}`));
-  });
-  return problems;
 }
 
 export interface CollectServerOptions {
@@ -157,7 +141,7 @@ export function createCollectServer(options: CollectServerOptions): Server {
       throw new HttpError(400, `the body is not JSON: ${(e as Error).message}`);
     }
     if (!validate(payload)) throw new HttpError(400, `the upload does not match the schema: ${describe(validate.errors)}`);
-    const problems = crossFieldProblems(payload, store.questionnaires(payload.session.sessionId));
+    const problems = chunkProblems(payload, store.questionnaires(payload.session.sessionId));
     if (problems.length) throw new HttpError(400, `the upload is not consistent: ${problems.slice(0, 5).join('; ')}`);
     const result = store.storeChunk(studyId, payload);
     log({ event: 'upload', studyId, sessionId: payload.session.sessionId, seq: payload.seq, uploadId: payload.uploadId, status: result.status });
