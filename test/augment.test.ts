@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FACE_PIXELS, FACE_SIZE } from '../src/core/face-geometry.js';
-import { augmentFace, DEFAULT_AUGMENT, NO_AUGMENT, normaliseFace } from '../tools/data/augment.js';
+import { augmentFace, DEFAULT_AUGMENT, NO_AUGMENT, normaliseFace, STRONG_AUGMENT } from '../tools/data/augment.js';
 import { makeBatch } from '../tools/data/batches.js';
 import { loadSplit } from '../tools/data/ferplus.js';
 import { seededRandom } from '../tools/data/random.js';
@@ -42,5 +42,31 @@ describe('seeded augmentation', () => {
         expect(flipped[y * FACE_SIZE + x]).toBeCloseTo(plain[y * FACE_SIZE + (FACE_SIZE - 1 - x)], 6);
       }
     }
+  });
+
+  it('random erasing replaces one rectangle of the face and leaves the rest as it was', () => {
+    const src = split.pixels.subarray(0, FACE_PIXELS);
+    const plain = new Float32Array(FACE_PIXELS);
+    augmentFace(src, plain, 0, NO_AUGMENT, seededRandom(3));
+    const erased = new Float32Array(FACE_PIXELS);
+    augmentFace(src, erased, 0, { ...NO_AUGMENT, erasing: 1 }, seededRandom(3));
+    const changed: [number, number][] = [];
+    for (let i = 0; i < FACE_PIXELS; i++) if (erased[i] !== plain[i]) changed.push([Math.floor(i / FACE_SIZE), i % FACE_SIZE]);
+    const rows = changed.map(([y]) => y);
+    const cols = changed.map(([, x]) => x);
+    const box = (Math.max(...rows) - Math.min(...rows) + 1) * (Math.max(...cols) - Math.min(...cols) + 1);
+    // 2-25% of the face, all inside one box (noise may equal a pixel by chance, so <= box)
+    expect(changed.length).toBeGreaterThan(0.015 * FACE_PIXELS);
+    expect(box).toBeLessThanOrEqual(0.26 * FACE_PIXELS);
+    expect(changed.length / box).toBeGreaterThan(0.95);
+  });
+
+  it('runs without erasing draw exactly the random stream they drew before it existed', () => {
+    const withField = makeBatch(split, indices, 'lower', { ...DEFAULT_AUGMENT, erasing: 0 }, seededRandom(9));
+    const { erasing: _unused, ...legacy } = { ...DEFAULT_AUGMENT, erasing: 0 };
+    const without = makeBatch(split, indices, 'lower', legacy, seededRandom(9));
+    expect(Array.from(withField.faces)).toEqual(Array.from(without.faces));
+    const strong = makeBatch(split, indices, 'none', STRONG_AUGMENT, seededRandom(9));
+    expect(strong.faces.every((v) => v >= 0 && v <= 1)).toBe(true);
   });
 });

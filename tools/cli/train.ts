@@ -10,6 +10,7 @@ import { parseOcclusion } from '../../src/core/occlusion.js';
 import { parseChoice } from '../../src/core/parse-choice.js';
 import { ARCHITECTURES, parseArchitecture } from '../model/architectures.js';
 import { selectBackend } from '../backend/select.js';
+import { AUGMENT_PRESETS, type AugmentPreset } from '../data/augment.js';
 import { BATCH_ORDERS, parseBatchOrder } from '../data/batch-order.js';
 import { resolveDataDir } from '../data/ferplus.js';
 import { defaultConfig, resumedConfig, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
@@ -40,6 +41,7 @@ const program = addBackendOptions(addDataOption(new Command()
   .option('--architecture <name>', `network to train: ${Object.keys(ARCHITECTURES).join(' | ')} (default student, for every stage)`)
   .option('--occlusion <mode>', 'what the trained network sees: none | lower | upper')
   .option('--label-mode <mode>', `${LABEL_MODES.join(' | ')}`)
+  .option('--augment <preset>', `${Object.keys(AUGMENT_PRESETS).join(' | ')} (strong adds random erasing and more geometry)`)
   .option('--limit-train <n>', 'use only the first N training images', Number)
   .option('--limit-valid <n>', 'use only the first N validation images', Number)
   .option('--seed <n>', 'random seed', Number), { threads: true })
@@ -70,6 +72,7 @@ runCli(async () => {
     if (o.architecture) config.architecture = parseArchitecture(o.architecture);
     if (o.occlusion) config.occlusion = parseOcclusion(o.occlusion);
     if (o.labelMode) config.labelMode = parseLabelMode(o.labelMode);
+    if (o.augment) config.augment = AUGMENT_PRESETS[parseChoice<AugmentPreset>('augment preset', Object.keys(AUGMENT_PRESETS) as AugmentPreset[], o.augment)];
     if (o.limitTrain) config.limitTrain = o.limitTrain;
     if (o.limitValid) config.limitValid = o.limitValid;
     if (o.seed !== undefined) config.seed = o.seed;

@@ -1,6 +1,6 @@
 /**
- * On-the-fly augmentation of 48x48 grey faces: flip, rotation, scale, shift, brightness, contrast.
- * Deterministic for a given random source, so the same seed gives the same batches.
+ * On-the-fly augmentation of 48x48 grey faces: flip, rotation, scale, shift, brightness, contrast,
+ * random erasing. Deterministic for a given random source, so the same seed gives the same batches.
  */
 import { FACE_PIXELS, FACE_SIZE, normalisePixel } from '../../src/core/face-geometry.js';
 import type { Random } from './random.js';
@@ -12,6 +12,11 @@ export interface AugmentConfig {
   maxScale: number; // e.g. 0.1 for 0.9..1.1
   maxBrightness: number; // additive, in [0,1] units
   maxContrast: number; // multiplicative around the mean, e.g. 0.2 for 0.8..1.2
+  /**
+   * Probability of random erasing (Zhong et al. 2020): one rectangle of 2-25% of the face, aspect
+   * 0.3-3.3, filled with noise. Optional so that configs saved before it existed read as 0.
+   */
+  erasing?: number;
 }
 
 export const DEFAULT_AUGMENT: AugmentConfig = {
@@ -19,8 +24,16 @@ export const DEFAULT_AUGMENT: AugmentConfig = {
 };
 
 export const NO_AUGMENT: AugmentConfig = {
-  flip: false, maxRotationDeg: 0, maxShiftPx: 0, maxScale: 0, maxBrightness: 0, maxContrast: 0,
+  flip: false, maxRotationDeg: 0, maxShiftPx: 0, maxScale: 0, maxBrightness: 0, maxContrast: 0, erasing: 0,
 };
+
+/** For long runs of a network with capacity (the teacher): more geometry, and random erasing. */
+export const STRONG_AUGMENT: AugmentConfig = {
+  flip: true, maxRotationDeg: 15, maxShiftPx: 5, maxScale: 0.15, maxBrightness: 0.15, maxContrast: 0.3, erasing: 0.5,
+};
+
+export const AUGMENT_PRESETS = { default: DEFAULT_AUGMENT, strong: STRONG_AUGMENT, none: NO_AUGMENT } as const;
+export type AugmentPreset = keyof typeof AUGMENT_PRESETS;
 
 const uniform = (random: Random, max: number) => (random() * 2 - 1) * max;
 
@@ -63,5 +76,20 @@ export function augmentFace(src: Uint8Array, out: Float32Array, offset: number, 
       const p = (normalisePixel(v) - mean) * contrast + mean + brightness;
       out[offset + y * FACE_SIZE + x] = Math.min(1, Math.max(0, p));
     }
+  }
+  // Drawn only when enabled, so runs without erasing keep the random stream they always had.
+  if ((config.erasing ?? 0) > 0 && random() < config.erasing!) eraseRectangle(out, offset, random);
+}
+
+/** Fills one random rectangle of the face at out[offset..] with uniform noise. */
+export function eraseRectangle(out: Float32Array, offset: number, random: Random): void {
+  const area = (0.02 + random() * 0.23) * FACE_PIXELS;
+  const aspect = Math.exp(Math.log(0.3) + random() * (Math.log(3.3) - Math.log(0.3)));
+  const h = Math.max(1, Math.min(FACE_SIZE, Math.round(Math.sqrt(area * aspect))));
+  const w = Math.max(1, Math.min(FACE_SIZE, Math.round(Math.sqrt(area / aspect))));
+  const top = Math.floor(random() * (FACE_SIZE - h + 1));
+  const left = Math.floor(random() * (FACE_SIZE - w + 1));
+  for (let y = top; y < top + h; y++) {
+    for (let x = left; x < left + w; x++) out[offset + y * FACE_SIZE + x] = random();
   }
 }

@@ -129,7 +129,8 @@ function loadData(config: TrainConfig, log: (m: string) => void): { train: Label
     ...s, names: s.names.slice(0, n), pixels: s.pixels.slice(0, n * 2304), targets: s.targets.slice(0, n * NUM_CLASSES), labels: s.labels.slice(0, n),
   } : s;
   const train = limit(loadSplit(config.dataDir, 'FER2013Train', config.labelMode, { log }), config.limitTrain);
-  const valid = limit(loadSplit(config.dataDir, 'FER2013Valid', config.labelMode, { log }), config.limitValid);
+  // Validation always follows the majority protocol we report on, whatever the training targets.
+  const valid = limit(loadSplit(config.dataDir, 'FER2013Valid', 'majority', { log }), config.limitValid);
   log(describeSplit(train));
   log(describeSplit(valid));
   return { train, valid };
