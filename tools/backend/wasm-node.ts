@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { installCompiledKernels } from './training-kernels.js';
 
 const require = createRequire(import.meta.url);
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -206,15 +207,28 @@ let installed = false;
 let requestedThreads = 1;
 
 /**
+ * Which training kernels: "ours" (default) adds the compiled ones of training-kernels.ts on top of
+ * "stock", the wasm backend with only the kernels above (built from the backend's own). Set by
+ * HALFFACE_KERNELS=stock|ours; benchmarks and parity tests compare the two.
+ */
+export type KernelSet = 'ours' | 'stock';
+export function kernelSetFromEnv(): KernelSet {
+  const value = process.env.HALFFACE_KERNELS ?? 'ours';
+  if (value !== 'ours' && value !== 'stock') throw new Error(`HALFFACE_KERNELS must be "ours" or "stock", not "${value}"`);
+  return value;
+}
+
+/**
  * Registers the training-capable wasm backend as 'wasm' and makes it current.
  * threads: XNNPACK threads (default: all cores; the stock default is cores / 2).
  */
-export async function useTrainingWasmBackend(threads = cpus().length): Promise<number> {
+export async function useTrainingWasmBackend(threads = cpus().length, kernels: KernelSet = kernelSetFromEnv()): Promise<number> {
   if (!installed) {
     const originalBackpropInput = tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc;
     const originalMatMul = kernel('BatchMatMul');
     installTrainingKernels(originalBackpropInput, originalMatMul);
     installBatchNormGradient();
+    if (kernels === 'ours') installCompiledKernels();
     tf.removeBackend('wasm');
     tf.registerBackend('wasm', () => createThreadedBackend(requestedThreads), 1);
     installed = true;

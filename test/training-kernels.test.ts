@@ -1,0 +1,168 @@
+/**
+ * Unit tier: our compiled wasm training kernels against the tfjs cpu backend's own gradients, on
+ * random tensors of awkward shapes. Error is max |ours - cpu| / max |cpu| per tensor.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, copyFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTrainingWasmBackend } from '../tools/backend/wasm-node.js';
+import { KERNELS_WASM, kernelCounts, skipInputGradient } from '../tools/backend/training-kernels.js';
+
+const TOLERANCE = 1e-4;
+
+function relativeError(ours: Float32Array, reference: Float32Array): number {
+  let diff = 0;
+  let scale = 1e-12;
+  for (let i = 0; i < reference.length; i++) {
+    diff = Math.max(diff, Math.abs(ours[i] - reference[i]));
+    scale = Math.max(scale, Math.abs(reference[i]));
+  }
+  return diff / scale;
+}
+
+/** Runs f on the cpu backend, then on wasm with our kernels, on the same input values. */
+async function onBothBackends(inputs: tf.Tensor[], f: (...t: tf.Tensor[]) => tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
+  const values = await Promise.all(inputs.map(async (t) => ({ data: await t.data() as Float32Array, shape: t.shape })));
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const local = values.map((v) => tf.tensor(v.data, v.shape));
+    const outs = f(...local);
+    const data = await Promise.all(outs.map(async (o) => (await o.data()) as Float32Array));
+    tf.dispose([...local, ...outs]);
+    return data;
+  };
+  const cpu = await run('cpu');
+  const wasm = await run('wasm');
+  return { cpu, wasm };
+}
+
+const random = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+beforeAll(async () => {
+  await useTrainingWasmBackend(1, 'ours');
+});
+
+describe('Conv2DBackpropFilter', () => {
+  type Shape4 = [number, number, number, number];
+  const cases: [string, Shape4, Shape4, number, 'same' | 'valid'][] = [
+    ['3x3 same stride 1', [2, 7, 9, 3], [3, 3, 3, 8], 1, 'same'],
+    ['3x3 valid stride 2, odd sizes', [2, 9, 7, 5], [3, 3, 5, 16], 2, 'valid'],
+    ['3x3 same stride 2', [3, 8, 11, 4], [3, 3, 4, 8], 2, 'same'],
+    ['first layer: 1 channel, batch 1', [1, 12, 10, 1], [3, 3, 1, 16], 1, 'same'],
+    ['1x1', [2, 5, 5, 6], [1, 1, 6, 24], 1, 'valid'],
+    ['5x5 same, batch 1', [1, 9, 9, 2], [5, 5, 2, 32], 1, 'same'],
+  ];
+  for (const [name, xShape, fShape, stride, pad] of cases) {
+    it(`${name}: matches cpu`, async () => {
+      const x = random(xShape, 1);
+      const dyShape = tf.conv2d(x as tf.Tensor4D, tf.zeros(fShape) as tf.Tensor4D, stride, pad).shape;
+      const dy = random(dyShape, 2);
+      const before = kernelCounts.ours.Conv2DBackpropFilter ?? 0;
+      const { cpu, wasm } = await onBothBackends([x, dy], (xx, dd) => [
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: xx, dy: dd }, { strides: stride, pad, dataFormat: 'NHWC', filterShape: fShape } as never) as tf.Tensor,
+      ]);
+      expect(relativeError(wasm[0], cpu[0])).toBeLessThan(TOLERANCE);
+      expect(kernelCounts.ours.Conv2DBackpropFilter).toBe(before + 1);
+      tf.dispose([x, dy]);
+    });
+  }
+
+  it('output channels it does not tile (12) fall back to the stock path, counted, still right', async () => {
+    const x = random([2, 6, 6, 3], 3);
+    const dy = random([2, 6, 6, 12], 4);
+    const before = kernelCounts.fallback.Conv2DBackpropFilter ?? 0;
+    const { cpu, wasm } = await onBothBackends([x, dy], (xx, dd) => [
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: xx, dy: dd }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 12] } as never) as tf.Tensor,
+    ]);
+    expect(relativeError(wasm[0], cpu[0])).toBeLessThan(TOLERANCE);
+    expect(kernelCounts.fallback.Conv2DBackpropFilter).toBe(before + 1);
+  });
+});
+
+describe('MaxPoolGrad', () => {
+  const cases: [string, number[], number, number, 'same' | 'valid'][] = [
+    ['2x2 stride 2 (tiled)', [2, 8, 6, 8], 2, 2, 'valid'],
+    ['2x2 stride 2 on odd sizes', [1, 7, 9, 4], 2, 2, 'valid'],
+    ['3x3 stride 2 same, 3 channels', [2, 7, 5, 3], 3, 2, 'same'],
+    ['2x2 stride 1 (overlapping), 1 channel', [1, 5, 5, 1], 2, 1, 'valid'],
+  ];
+  for (const [name, shape, size, stride, pad] of cases) {
+    it(`${name}: matches cpu, ties included`, async () => {
+      // ReLU output: many windows of equal zeros, where the first maximum must take the gradient.
+      const x = tf.relu(random(shape, 5));
+      const probe = tf.maxPool(x as tf.Tensor4D, size, stride, pad);
+      const dy = random(probe.shape, 6);
+      const { cpu, wasm } = await onBothBackends([x, dy], (xx, dd) => [
+        tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, size, stride, pad), dd)))(xx),
+      ]);
+      expect(relativeError(wasm[0], cpu[0])).toBeLessThan(TOLERANCE);
+      tf.dispose([x, probe, dy]);
+    });
+  }
+});
+
+describe('batch norm in training mode', () => {
+  const shapes = [[4, 5, 3, 8], [3, 4, 4, 6], [1, 3, 3, 1], [16, 12, 12, 32]];
+  for (const shape of shapes) {
+    it(`${shape.join('x')}: output, gradients and moving statistics match cpu`, async () => {
+      const C = shape[3];
+      const x = tf.add(tf.mul(random(shape, 7), 3), 2);
+      const w = random(shape, 8);
+      const gammaBeta = [tf.add(random([C], 9), 1), random([C], 10)];
+      const { cpu, wasm } = await onBothBackends([x, w, ...gammaBeta], (xx, ww, g, b) => {
+        const layer = tf.layers.batchNormalization({ momentum: 0.9 });
+        layer.build(xx.shape);
+        layer.setWeights([g, b, tf.zeros([C]), tf.ones([C])]);
+        const loss = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, ww)) as tf.Scalar;
+        const y = layer.apply(xx, { training: true }) as tf.Tensor;
+        const dx = tf.grad(loss)(xx);
+        const [gamma, beta] = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+        const { grads } = tf.variableGrads(() => loss(xx), [gamma, beta]);
+        // Three training calls so far, each moving the statistics toward the batch's.
+        return [y, dx, grads[gamma.name], grads[beta.name], ...layer.getWeights().slice(2)];
+      });
+      cpu.forEach((reference, i) => expect(relativeError(wasm[i], reference), `output ${i}`).toBeLessThan(TOLERANCE));
+      tf.dispose([x, w, ...gammaBeta]);
+    });
+  }
+});
+
+describe('no gradient for the input image', () => {
+  it('a marked input gets a zero gradient; the filter gradient is unchanged', async () => {
+    await tf.setBackend('wasm');
+    const x = random([2, 6, 6, 1], 11);
+    const f = random([3, 3, 1, 8], 12);
+    const loss = (input: tf.Tensor, filter: tf.Tensor) => tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, 1, 'same')));
+    const [dxPlain, dfPlain] = tf.grads(loss)([x, f]);
+    const marked = skipInputGradient(x.clone());
+    const [dxMarked, dfMarked] = tf.grads(loss)([marked, f]);
+    expect(tf.max(tf.abs(dxPlain)).dataSync()[0]).toBeGreaterThan(0);
+    expect(tf.max(tf.abs(dxMarked)).dataSync()[0]).toBe(0);
+    expect(relativeError(await dfMarked.data() as Float32Array, await dfPlain.data() as Float32Array)).toBe(0);
+    tf.dispose([x, f, dxPlain, dfPlain, marked, dxMarked, dfMarked]);
+  });
+});
+
+describe('the committed kernel binary', () => {
+  const dir = join(KERNELS_WASM, '..');
+  const build = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as { sourceSha256: string; wasmSha256: string; compiler: string };
+  const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+  it('was built from the committed source (npm run build:kernels records both hashes)', () => {
+    expect(sha(join(dir, 'training-kernels.c')), 'source changed without npm run build:kernels').toBe(build.sourceSha256);
+    expect(sha(KERNELS_WASM), 'binary differs from the one built from the source').toBe(build.wasmSha256);
+  });
+
+  const clang = (() => { try { return execFileSync('clang', ['--version'], { encoding: 'utf8' }).split('\n')[0]; } catch { return null; } })();
+  it.skipIf(clang !== build.compiler)(`rebuilds to the same bytes (needs ${build.compiler})`, () => {
+    const work = mkdtempSync(join(tmpdir(), 'halfface-kernels-'));
+    for (const f of ['build.sh', 'training-kernels.c']) copyFileSync(join(dir, f), join(work, f));
+    execFileSync('bash', [join(work, 'build.sh')], { stdio: 'pipe' });
+    expect(existsSync(join(work, 'training-kernels.wasm'))).toBe(true);
+    expect(sha(join(work, 'training-kernels.wasm'))).toBe(build.wasmSha256);
+  });
+});

@@ -1,0 +1,310 @@
+/**
+ * Our own training kernels for the TensorFlow.js wasm backend in Node (source: kernels/training-kernels.c,
+ * rebuilt by `npm run build:kernels`). The module is instantiated on the backend's own memory, so a
+ * kernel reads and writes tensors in place by address, with no copies:
+ * - batch norm in training mode as one forward and one backward kernel per layer, per channel on
+ *   NHWC (stock tfjs runs ~20 small ops a layer, and its reductions transpose the whole tensor);
+ * - Conv2DBackpropFilter as a register-tiled loop over the padded input (no transposes);
+ * - MaxPoolGrad straight from the input's window maxima;
+ * - no gradient for a network's input image (see skipInputGradient);
+ * - Identity (which tfjs runs on every tensor a gradient saves) shares the data, as the cpu and
+ *   webgl backends do, instead of copying it.
+ * A configuration a kernel does not handle goes to the kernel it replaced, and is counted.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+type TensorInfo = tf.TensorInfo;
+type KernelFunc = tf.KernelConfig['kernelFunc'];
+
+export const KERNELS_WASM = fileURLToPath(new URL('./kernels/training-kernels.wasm', import.meta.url));
+
+interface Exports {
+  channel_sum(x: number, p0: number, p1: number, C: number, out: number, block: number, accumulate: number): void;
+  channel_centered_dot(x: number, mean: number, y: number, p0: number, p1: number, C: number, out: number, block: number, accumulate: number): void;
+  channel_affine(x: number, mean: number, a: number, y: number, b: number, shift: number, out: number, p0: number, p1: number, C: number): void;
+  maxpool_grad(x: number, dy: number, dx: number, H: number, W: number, C: number, OH: number, OW: number, fh: number, fw: number, sh: number, sw: number, pt: number, pl: number, r0: number, r1: number): void;
+  maxpool_grad_tiled(x: number, dy: number, dx: number, H: number, W: number, C: number, OH: number, OW: number, f: number, r0: number, r1: number): void;
+  fill_zero(out: number, begin: number, end: number): void;
+  pad_rows(x: number, xp: number, H: number, W: number, C: number, Hp: number, Wp: number, pt: number, pl: number, r0: number, r1: number): void;
+  conv_backprop_filter(xp: number, dy: number, dw: number, N: number, Hp: number, Wp: number, Ci: number, OH: number, OW: number, Co: number,
+    KW: number, sh: number, sw: number, dh: number, dw_: number, k0: number, k1: number): void;
+}
+
+/** What the wasm backend object offers that we use (its public class hides these fields). */
+interface WasmBackendInternals extends tf.KernelBackend {
+  wasm: { wasmMemory: WebAssembly.Memory; HEAPF32: Float32Array; _malloc(bytes: number): number; _free(ptr: number): void };
+  dataIdMap: { get(id: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+}
+
+/** Calls handled by our kernels and calls sent to the kernel they replaced, per kernel name. */
+export const kernelCounts = { ours: {} as Record<string, number>, fallback: {} as Record<string, number> };
+const count = (table: Record<string, number>, name: string) => { table[name] = (table[name] ?? 0) + 1; };
+
+let exports: Exports | null = null;
+let scratch = { ptr: 0, bytes: 0 };
+
+function kernelsFor(backend: WasmBackendInternals): Exports {
+  if (!exports) {
+    const module = new WebAssembly.Module(readFileSync(KERNELS_WASM));
+    exports = new WebAssembly.Instance(module, { env: { memory: backend.wasm.wasmMemory } }).exports as unknown as Exports;
+  }
+  return exports;
+}
+
+const address = (backend: WasmBackendInternals, t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+
+/** A block of the backend's heap for per-channel coefficients and padded inputs, grown on demand. */
+function scratchBytes(backend: WasmBackendInternals, bytes: number): number {
+  if (scratch.bytes < bytes) {
+    if (scratch.ptr) backend.wasm._free(scratch.ptr);
+    scratch = { ptr: backend.wasm._malloc(bytes), bytes };
+    if (!scratch.ptr) throw new Error(`training kernels: out of wasm memory (${bytes} bytes)`);
+  }
+  return scratch.ptr;
+}
+
+const rowsOf = (shape: number[]) => shape.slice(0, -1).reduce((a, b) => a * b, 1);
+
+/**
+ * Batch norm forward in training mode: y = gamma * (x - mean) / sqrt(var + eps) + beta with the
+ * batch's own mean and (biased) variance, which are outputs too (the layer updates its moving
+ * averages with them). Same maths as tfjs-layers' moments + batchNorm.
+ */
+const batchNormTrain: KernelFunc = ({ inputs, backend: b, attrs }) => {
+  const backend = b as WasmBackendInternals;
+  const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+  const { epsilon } = attrs as unknown as { epsilon: number };
+  const k = kernelsFor(backend);
+  const C = x.shape[x.shape.length - 1];
+  const P = rowsOf(x.shape);
+  const y = backend.makeOutput(x.shape, 'float32');
+  const mean = backend.makeOutput([C], 'float32');
+  const variance = backend.makeOutput([C], 'float32');
+  const work = scratchBytes(backend, 8 * C);
+  const block = work;
+  const scale = work + 4 * C;
+  const [xp, mp, vp] = [x, mean, variance].map((t) => address(backend, t));
+  k.channel_sum(xp, 0, P, C, mp, block, 0);
+  const heap = () => backend.wasm.HEAPF32;
+  for (let c = 0; c < C; c++) heap()[mp / 4 + c] /= P;
+  k.channel_centered_dot(xp, mp, 0, 0, P, C, vp, block, 0);
+  const g = heap().subarray(address(backend, gamma) / 4, address(backend, gamma) / 4 + C);
+  for (let c = 0; c < C; c++) {
+    heap()[vp / 4 + c] /= P;
+    heap()[scale / 4 + c] = g[c] / Math.sqrt(heap()[vp / 4 + c] + epsilon);
+  }
+  k.channel_affine(xp, mp, scale, 0, 0, address(backend, beta), address(backend, y), 0, P, C);
+  count(kernelCounts.ours, 'BatchNormTrain');
+  return [y, mean, variance];
+};
+
+/**
+ * Its gradient, with mean and variance functions of x: with xc = x - mean, s = 1 / sqrt(var + eps),
+ * dbeta = sum dy, dgamma = s * sum dy * xc, and
+ * dx = gamma * s * dy - gamma * s^3 * xc * (sum dy * xc) / P - gamma * s * (sum dy) / P.
+ */
+const batchNormTrainGrad: KernelFunc = ({ inputs, backend: b, attrs }) => {
+  const backend = b as WasmBackendInternals;
+  const { dy, x, mean, variance, gamma } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'gamma', TensorInfo>;
+  const { epsilon } = attrs as unknown as { epsilon: number };
+  const k = kernelsFor(backend);
+  const C = x.shape[x.shape.length - 1];
+  const P = rowsOf(x.shape);
+  const dx = backend.makeOutput(x.shape, 'float32');
+  const dgamma = backend.makeOutput([C], 'float32');
+  const dbeta = backend.makeOutput([C], 'float32');
+  const work = scratchBytes(backend, 16 * C);
+  const [block, a, bCoef, shift] = [0, 1, 2, 3].map((i) => work + 4 * C * i);
+  const [dyp, xp, mp, dgp, dbp] = [dy, x, mean, dgamma, dbeta].map((t) => address(backend, t));
+  k.channel_sum(dyp, 0, P, C, dbp, block, 0);
+  k.channel_centered_dot(xp, mp, dyp, 0, P, C, dgp, block, 0); // sum dy * xc, for now
+  const heap = backend.wasm.HEAPF32;
+  const vOff = address(backend, variance) / 4;
+  const gOff = address(backend, gamma) / 4;
+  for (let c = 0; c < C; c++) {
+    const s = 1 / Math.sqrt(heap[vOff + c] + epsilon);
+    const g = heap[gOff + c];
+    const sumDyXc = heap[dgp / 4 + c];
+    heap[bCoef / 4 + c] = g * s;
+    heap[a / 4 + c] = (-g * s * s * s * sumDyXc) / P;
+    heap[shift / 4 + c] = (-g * s * heap[dbp / 4 + c]) / P;
+    heap[dgp / 4 + c] = s * sumDyXc;
+  }
+  k.channel_affine(xp, mp, a, dyp, bCoef, shift, address(backend, dx), 0, P, C);
+  count(kernelCounts.ours, 'BatchNormTrainGrad');
+  return [dx, dgamma, dbeta];
+};
+
+export const BATCH_NORM_TRAIN = 'HalffaceBatchNormTrain';
+const BATCH_NORM_TRAIN_GRAD = 'HalffaceBatchNormTrainGrad';
+
+/** y, batch mean and batch variance of a training-mode batch norm over the last axis. */
+export function batchNormInTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta } as never, { epsilon } as never) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
+function poolGrad(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const backend = args.backend as WasmBackendInternals;
+    const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
+    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    if (info.dataFormat !== 'channelsLast') {
+      count(kernelCounts.fallback, 'MaxPoolGrad');
+      return fallback(args);
+    }
+    const k = kernelsFor(backend);
+    const dx = backend.makeOutput(input.shape, 'float32');
+    const [xp, dyp, dxp] = [input, dy, dx].map((t) => address(backend, t));
+    const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+    const rows = info.batchSize * OH;
+    const tiled = fh === fw && sh === fh && sw === fw && info.padInfo.top === 0 && info.padInfo.left === 0 && C % 4 === 0;
+    if (tiled) k.maxpool_grad_tiled(xp, dyp, dxp, H, W, C, OH, OW, fh, 0, rows);
+    else {
+      k.fill_zero(dxp, 0, rowsOf(input.shape) * C);
+      k.maxpool_grad(xp, dyp, dxp, H, W, C, OH, OW, fh, fw, sh, sw, info.padInfo.top, info.padInfo.left, 0, rows);
+    }
+    count(kernelCounts.ours, 'MaxPoolGrad');
+    return dx;
+  };
+}
+
+function filterGrad(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const backend = args.backend as WasmBackendInternals;
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    const a = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, a.dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast');
+    const Co = info.outChannels;
+    if (a.dataFormat === 'NCHW' || Co % 8 !== 0) {
+      count(kernelCounts.fallback, 'Conv2DBackpropFilter');
+      return fallback(args);
+    }
+    const k = kernelsFor(backend);
+    const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
+    const { top, left } = info.padInfo;
+    const Hp = Math.max(top + H, (OH - 1) * sh + KH);
+    const Wp = Math.max(left + W, (OW - 1) * sw + KW);
+    const dw = backend.makeOutput(a.filterShape, 'float32');
+    let xp = address(backend, x);
+    if (Hp !== H || Wp !== W || top !== 0 || left !== 0) {
+      const elements = N * Hp * Wp * Ci;
+      xp = scratchBytes(backend, 4 * elements);
+      k.fill_zero(xp, 0, elements);
+      k.pad_rows(address(backend, x), xp, H, W, Ci, Hp, Wp, top, left, 0, N * H);
+    }
+    k.conv_backprop_filter(xp, address(backend, dy), address(backend, dw), N, Hp, Wp, Ci, OH, OW, Co, KW, sh, sw, 1, 1, 0, KH * KW * Ci);
+    count(kernelCounts.ours, 'Conv2DBackpropFilter');
+    return dw;
+  };
+}
+
+/** Tensors (by data id) that are a network's input: nothing upstream needs their gradient. */
+const inputsWithoutGradient = new WeakSet<object>();
+
+/**
+ * Marks a batch of images as a network input: the first convolution then skips computing the
+ * gradient with respect to it (tfjs computes every input's gradient, and throws this one away).
+ */
+export function skipInputGradient<T extends tf.Tensor>(images: T): T {
+  inputsWithoutGradient.add(images.dataId);
+  return images;
+}
+
+function installConvGradient(): void {
+  tf.registerGradient({
+    kernelName: 'Conv2D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const { dilations, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
+      if (!tf.backend_util.tupleValuesAreOne(dilations ?? 1)) throw new Error('gradient of a dilated conv2d is not implemented (tfjs has none either)');
+      const run = (name: string, inputs: object, more: object) => tf.engine().runKernel(name, inputs as never, { strides, pad, dataFormat, dimRoundingMode, ...more } as never) as tf.Tensor;
+      return {
+        x: () => (inputsWithoutGradient.has(x.dataId) ? tf.zerosLike(x) : run('Conv2DBackpropInput', { dy, filter }, { inputShape: x.shape })),
+        filter: () => run('Conv2DBackpropFilter', { x, dy }, { filterShape: filter.shape }),
+      };
+    },
+  });
+}
+
+function replaceKernel(name: string, make: (fallback: KernelFunc) => KernelFunc): void {
+  const original = tf.getKernel(name, 'wasm');
+  if (!original) throw new Error(`the wasm backend has no ${name} kernel to replace`);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(original.kernelFunc), setupFunc: original.setupFunc });
+}
+
+interface BatchNormLayer {
+  axis: number | number[];
+  epsilon: number;
+  momentum: number;
+  center: boolean;
+  scale: boolean;
+  gamma: tf.LayerVariable;
+  beta: tf.LayerVariable;
+  movingMean: tf.LayerVariable;
+  movingVariance: tf.LayerVariable;
+}
+
+/**
+ * Sends every BatchNormalization layer's training-mode call on a 4-d NHWC input to our two kernels,
+ * keeping the layer's moving-average update exactly as tfjs-layers writes it. Inference, and any
+ * other configuration, runs the layer's own code.
+ */
+function installBatchNormLayer(): void {
+  const proto = Object.getPrototypeOf(tf.layers.batchNormalization({})) as { call: (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor };
+  const stockCall = proto.call;
+  proto.call = function (this: BatchNormLayer, inputs, kwargs) {
+    const input = Array.isArray(inputs) ? inputs[0] : inputs;
+    const lastAxis = this.axis === -1 || this.axis === input.rank - 1;
+    if (!kwargs?.training || tf.getBackend() !== 'wasm' || !lastAxis || !this.center || !this.scale) return stockCall.call(this, inputs, kwargs);
+    return tf.tidy(() => {
+      const [y, mean, variance] = batchNormInTraining(input, this.gamma.read(), this.beta.read(), this.epsilon);
+      for (const [variable, value] of [[this.movingMean, mean], [this.movingVariance, variance]] as const) {
+        tf.tidy(() => {
+          const original = variable.read();
+          variable.write(tf.sub(original, tf.mul(tf.sub(original, value), 1 - this.momentum)));
+        });
+      }
+      return y;
+    });
+  };
+}
+
+/** No kernel writes into its inputs, so a clone can share the data (refcounted, like Reshape). */
+const shareIdentity = (fallback: KernelFunc): KernelFunc => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (x.dtype === 'string') return fallback(args);
+  (args.backend as unknown as { incRef(id: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
+let installed = false;
+
+/** Registers our kernels on the wasm backend (before it is created; once per process). */
+export function installCompiledKernels(): void {
+  if (installed) return;
+  installed = true;
+  tf.registerKernel({ kernelName: BATCH_NORM_TRAIN, backendName: 'wasm', kernelFunc: batchNormTrain });
+  tf.registerKernel({ kernelName: BATCH_NORM_TRAIN_GRAD, backendName: 'wasm', kernelFunc: batchNormTrainGrad });
+  tf.registerGradient({
+    kernelName: BATCH_NORM_TRAIN,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [x, gamma, mean, variance] = saved;
+      const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor;
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x, mean, variance, gamma } as never, attrs as never) as unknown as tf.Tensor[];
+      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+    },
+  });
+  replaceKernel('MaxPoolGrad', poolGrad);
+  replaceKernel('Identity', shareIdentity);
+  replaceKernel('Conv2DBackpropFilter', filterGrad);
+  installConvGradient();
+  installBatchNormLayer();
+}
