@@ -5,13 +5,14 @@
  * retries and every row arrives exactly once. Also: recording while the server is down.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryUploadQueue, ResearchRecorder, Uploader, type ExpressionSample, type UploadOutcome } from '../src/research/index.js';
+import { MemoryUploadQueue, recordingFromJson, ResearchRecorder, Uploader, type ExpressionSample, type UploadOutcome } from '../src/research/index.js';
+import { exportStudy } from '../tools/collect/export.js';
 import { StudyStore } from '../tools/collect/store.js';
 import { STREAM_ORIGIN_MS, trackedStream } from './helpers/tracked-stream.js';
 
@@ -214,5 +215,51 @@ describe('recording while the server is down', () => {
       expect(stored.recording).toEqual(rec.recording());
       expect(stored.samples).toBe(stream.length);
     }
+  });
+});
+
+describe('exports while uploads are being stored', () => {
+  it('every exported session is one consistent snapshot: no chunk with its markers but not its samples', async () => {
+    const db = join(dir, 'export-live.sqlite');
+    new StudyStore(db).close();
+    // A second process stores chunks of 5 samples + 1 marker as fast as it can.
+    const writer = join(dir, 'writer.ts');
+    writeFileSync(writer, `
+      import { StudyStore } from ${JSON.stringify(resolve('tools/collect/store.ts'))};
+      const store = new StudyStore(${JSON.stringify(db)});
+      const session = { sessionId: 's-live', participantId: 'P', condition: 'C', startedAt: '2025-03-01T10:00:00.000Z', clockOriginMs: 0, recordImages: false };
+      const sample = (t) => ({ tMs: t, timestampMs: t, probabilities: {}, label: 'neutral', confidence: 1, blendshapes: {}, vrm: {} });
+      const deadline = Date.now() + 4000;
+      for (let seq = 0; Date.now() < deadline; seq++) {
+        store.storeChunk('default', { uploadId: 'u' + seq, seq, session, samples: [0, 1, 2, 3, 4].map((i) => sample(seq * 5 + i)), markers: [{ tMs: seq * 5, label: 'm', source: 'api' }], questionnaires: [], responses: [] });
+        if (seq === 0) console.log('writing');
+      }
+      store.close();
+    `);
+    const child = spawn(process.execPath, ['--import', 'tsx', writer], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const done = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    await new Promise<void>((r) => child.stdout.once('data', () => r()));
+    const store = new StudyStore(db);
+    let exports = 0;
+    const inconsistent: string[] = [];
+    try {
+      while (child.exitCode === null) {
+        const out = join(dir, `export-live-${exports}`);
+        exportStudy(store, out);
+        const r = recordingFromJson(readFileSync(join(out, 'json', 's-live.json'), 'utf8'));
+        const samples = readFileSync(join(out, 'samples.csv'), 'utf8').trim().split('\r\n').length - 1;
+        if (r.samples.length !== 5 * r.markers.length || samples !== r.samples.length) {
+          inconsistent.push(`${r.markers.length} markers, ${r.samples.length} samples in JSON, ${samples} in samples.csv`);
+        }
+        exports++;
+        await new Promise((res) => setImmediate(res));
+      }
+    } finally {
+      store.close();
+    }
+    expect(await done).toBe(0);
+    console.log(`exports during uploads: ${exports}, inconsistent: ${inconsistent.length}`);
+    expect(exports).toBeGreaterThan(5);
+    expect(inconsistent).toEqual([]);
   });
 });

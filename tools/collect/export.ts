@@ -38,7 +38,8 @@ export function sessionFileNames(sessionIds: readonly string[]): Map<string, str
 }
 
 export function exportStudy(store: StudyStore, outDir: string, studyId?: string): ExportSummary {
-  const recordings: Recording[] = store.sessionIds(studyId).map((id) => store.recording(id));
+  // One snapshot: read statement by statement, an export taken during uploads held chunks' markers without their samples.
+  const recordings: Recording[] = store.snapshot(() => store.sessionIds(studyId).map((id) => store.recording(id)));
   mkdirSync(join(outDir, 'json'), { recursive: true });
   const files: string[] = [];
   for (const [name, text] of Object.entries(exportCsvFiles(recordings))) {

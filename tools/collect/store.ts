@@ -179,6 +179,14 @@ export class StudyStore {
     if (canonical(JSON.parse(row.info_json)) !== canonical(session)) throw new ConflictError(`session ${session.sessionId} was stored with different session details`);
   }
 
+  /**
+   * Runs `read` in one read transaction: every query in it sees the database as of its first one
+   * (WAL snapshot), so uploads committed meanwhile by the server are wholly in or wholly out.
+   */
+  snapshot<T>(read: () => T): T {
+    return this.db.transaction(read).deferred();
+  }
+
   sessionIds(studyId?: string): string[] {
     const rows = (studyId === undefined
       ? this.db.prepare('SELECT session_id FROM sessions ORDER BY started_at, session_id').all()
