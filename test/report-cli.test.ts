@@ -1,12 +1,11 @@
 /**
  * `npm run report` end to end on real models and real FER+ faces: the markdown, its tables, the
- * published numbers labelled as theirs, and pictures that exist and decode.
+ * published numbers labelled as theirs, and SVG pictures that exist and parse.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPRESSIONS } from '../src/core/labels.js';
 import { defaultConfig } from '../tools/train/config.js';
@@ -15,6 +14,7 @@ import { selectBackend } from '../tools/backend/select.js';
 import { PUBLISHED, README_SECTION, readRun, replaceMarkedSection, runsTable } from '../tools/report/report.js';
 import { DATA_DIR } from './helpers/data.js';
 import { STUDENT_DIR, writeBiasedStudent } from './helpers/second-model.js';
+import { findAll, hasClass, parseSvg } from './helpers/svg.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'halfface-report-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -87,6 +87,10 @@ describe('npm run report', () => {
 
   beforeAll(() => {
     writeFileSync(readme, readmeText);
+    // What an earlier report left in the pictures folder: an old PNG picture and a file of someone else's.
+    mkdirSync(join(dirname(out), 'REPORT-files'), { recursive: true });
+    writeFileSync(join(dirname(out), 'REPORT-files', 'confusion-01-old-model.png'), 'old picture');
+    writeFileSync(join(dirname(out), 'REPORT-files', 'notes.txt'), 'keep me');
     const r = cli(['--models', STUDENT_DIR, biasedDir, '--runs', teacherRun, freshRun, '--limit', '100', '--out', out, '--readme', readme]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -116,15 +120,16 @@ describe('npm run report', () => {
     for (const e of EXPRESSIONS) expect(markdown).toMatch(new RegExp(`\\| ${e} \\| \\d+ \\| (\\d+\\.\\d%|n/a) \\| (\\d+\\.\\d%|n/a) \\|`));
   });
 
-  it('links pictures that exist beside it and decode as PNG', () => {
+  it('links SVG pictures that exist beside it, and removes the pictures of an earlier report', () => {
     const links = [...markdown.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1]);
-    expect(links).toHaveLength(3); // two confusion matrices and the training curves
-    for (const link of links) {
-      const file = resolve(dirname(out), link);
-      expect(existsSync(file), file).toBe(true);
-      const png = PNG.sync.read(readFileSync(file));
-      expect(png.width).toBeGreaterThan(500);
-    }
+    expect(links).toEqual([
+      'REPORT-files/confusion-01-student-baseline.svg', 'REPORT-files/confusion-02-student-happier.svg', 'REPORT-files/training-curves.svg',
+    ]);
+    for (const link of links.slice(0, 2)) expect(findAll(parseSvg(readFileSync(resolve(dirname(out), link), 'utf8')), hasClass('cell'))).toHaveLength(64);
+    const curves = parseSvg(readFileSync(resolve(dirname(out), links[2]), 'utf8'));
+    expect(findAll(curves, hasClass('legend-entry'))).toHaveLength(2);
+    expect(existsSync(join(dirname(out), 'REPORT-files', 'confusion-01-old-model.png'))).toBe(false);
+    expect(readFileSync(join(dirname(out), 'REPORT-files', 'notes.txt'), 'utf8')).toBe('keep me');
     expect(markdown).toContain('| teacher | teacher | student | none | initial weights: `models/student-baseline` (`be1e7d4bbbb5`) | 3 | 66.00% (epoch 2) |');
     expect(markdown).toContain('| kd | kd | student | lower | scratch | 0 | no epoch yet |');
   });

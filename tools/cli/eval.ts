@@ -1,5 +1,5 @@
 /**
- * npm run eval -- --model DIR --split FER2013Valid --occlusion lower --json OUT [--png OUT]
+ * npm run eval -- --model DIR --split FER2013Valid --occlusion lower --json OUT [--svg OUT]
  * Accuracy, per-class recall and the confusion matrix of a model on one FER+ split.
  */
 import { Command } from 'commander';
@@ -19,7 +19,7 @@ const program = addBackendOptions(addScoringOptions(new Command()
   .name('eval')
   .requiredOption('--model <dir>', 'model folder (model.json) or run folder (uses its best model)'))
   .option('--json <file>', 'write {accuracy, n, split, occlusion, perClass, confusion} here')
-  .option('--png <file>', 'write a picture of the confusion matrix here'), { threads: false });
+  .option('--svg <file>', 'write a picture of the confusion matrix here (SVG)'), { threads: false });
 
 runCli(async () => {
   program.parse();
@@ -39,9 +39,9 @@ runCli(async () => {
     writeFileSync(o.json, JSON.stringify(report, null, 2));
     console.log(`wrote ${o.json}`);
   }
-  if (o.png) {
-    const { writeConfusionPng } = await import('../report/charts.js');
-    writeConfusionPng(report, o.png, `${report.split}, ${occlusion} occlusion: ${percent(report.accuracy)}`);
-    console.log(`wrote ${o.png}`);
+  if (o.svg) {
+    const { writeConfusionSvg } = await import('../report/charts.js');
+    writeConfusionSvg(report, o.svg, `${report.split}, ${occlusion} occlusion: ${percent(report.accuracy)}`);
+    console.log(`wrote ${o.svg}`);
   }
 });

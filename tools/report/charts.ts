@@ -1,51 +1,83 @@
 /**
- * The report's pictures, drawn with pngjs only: a confusion-matrix heat map and training curves.
- * render* functions return the raster (tests read its pixels); write* functions save a PNG.
+ * The report's pictures as SVG: a confusion-matrix heat map and training curves. SVG is text, so
+ * the viewer sets the type and tests read the structure (cells, axes, one polyline per run,
+ * legend) instead of pixels. *Svg functions return the document; write* functions save it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EXPRESSIONS } from '../../src/core/labels.js';
 import type { Metrics } from '../eval/metrics.js';
 import type { EpochRecord } from '../train/run-dir.js';
-import { CAP_HEIGHT, textWidth } from './font.js';
-import { hexColor, lightness, mix, Raster, type Rgb } from './raster.js';
 
-const INK = hexColor('#222222');
-const MUTED = hexColor('#666666');
-const FAINT = hexColor('#bbbbbb');
-const GRID = hexColor('#e6e6e6');
-const WHITE: Rgb = [255, 255, 255];
+const INK = '#222222';
+const MUTED = '#666666';
+const FAINT = '#bbbbbb';
+const GRID = '#e6e6e6';
+const EMPTY_ROW = '#f2f2f2';
+const DIAGONAL = '#f4a261';
 
 /** Sequential blues (ColorBrewer "Blues"): light = a small share of the row, dark = most of it. */
-const HEAT_STOPS = ['#f7fbff', '#deebf7', '#c6dbef', '#9ecae1', '#6baed6', '#4292c6', '#2171b5', '#08519c', '#08306b'].map(hexColor);
+const HEAT_STOPS = ['#f7fbff', '#deebf7', '#c6dbef', '#9ecae1', '#6baed6', '#4292c6', '#2171b5', '#08519c', '#08306b'];
 
 /** Colours that stay apart for up to 10 runs (the Tableau 10 palette). */
-export const RUN_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'].map(hexColor);
+export const RUN_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
-export function heatColor(value: number): Rgb {
-  const v = Math.max(0, Math.min(1, Number.isFinite(value) ? value : 0)) * (HEAT_STOPS.length - 1);
-  const i = Math.min(HEAT_STOPS.length - 2, Math.floor(v));
-  return mix(HEAT_STOPS[i], HEAT_STOPS[i + 1], v - i);
+const rgb = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+const hex = (c: number[]) => `#${c.map((v) => Math.round(v).toString(16).padStart(2, '0')).join('')}`;
+
+/** Relative lightness 0..1, to pick white or dark text on a cell. */
+export function lightness(color: string): number {
+  const [r, g, b] = rgb(color);
+  return (0.299 * r + 0.587 * g + 0.114 * b) / 255;
 }
 
-function savePng(raster: Raster, file: string): void {
+/** The heat-map colour of a share in [0, 1], interpolated between the Blues stops. */
+export function heatColor(value: number): string {
+  const v = Math.max(0, Math.min(1, Number.isFinite(value) ? value : 0)) * (HEAT_STOPS.length - 1);
+  const i = Math.min(HEAT_STOPS.length - 2, Math.floor(v));
+  const [a, b] = [rgb(HEAT_STOPS[i]), rgb(HEAT_STOPS[i + 1])];
+  return hex(a.map((x, k) => x + (b[k] - x) * (v - i)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A few SVG elements as strings
+
+const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+const num = (v: number) => String(Math.round(v * 100) / 100);
+type Attrs = Record<string, string | number | undefined>;
+const attrs = (a: Attrs) => Object.entries(a).filter(([, v]) => v !== undefined).map(([k, v]) => ` ${k}="${typeof v === 'number' ? num(v) : escapeXml(v!)}"`).join('');
+
+const el = (tag: string, a: Attrs, children: string[] = []) => (children.length ? `<${tag}${attrs(a)}>${children.join('')}</${tag}>` : `<${tag}${attrs(a)}/>`);
+
+interface TextOptions { size?: number; color?: string; anchor?: 'start' | 'middle' | 'end'; weight?: 'bold'; rotate?: boolean; cls?: string }
+
+function text(content: string, x: number, y: number, o: TextOptions = {}): string {
+  return `<text${attrs({
+    class: o.cls, x, y, 'font-size': o.size ?? 14, fill: o.color ?? INK, 'text-anchor': o.anchor, 'font-weight': o.weight,
+    'dominant-baseline': 'middle', transform: o.rotate ? `rotate(-90 ${num(x)} ${num(y)})` : undefined,
+  })}>${escapeXml(content)}</text>`;
+}
+
+function svgDocument(width: number, height: number, title: string, body: string[]): string {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
+    `<title>${escapeXml(title)}</title>`,
+    el('rect', { width, height, fill: '#ffffff' }),
+    ...body,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+function save(svg: string, file: string): void {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, raster.toPng());
+  writeFileSync(file, svg);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Confusion matrix
 
 export type ConfusionInput = Metrics & { split: string; occlusion: string };
-
-/** Where the confusion picture put things: tests and readers of the pixels use it. */
-export interface ConfusionLayout {
-  gridX: number;
-  gridY: number;
-  cellW: number;
-  cellH: number;
-  classes: number;
-}
 
 export function checkConfusion(m: Metrics): void {
   const k = EXPRESSIONS.length;
@@ -57,74 +89,67 @@ export function checkConfusion(m: Metrics): void {
   }
 }
 
-export function renderConfusion(m: ConfusionInput, title: string): { raster: Raster; layout: ConfusionLayout } {
+/**
+ * Rows are the true class, columns the prediction; a cell's colour is its share of the row, so
+ * the outlined diagonal reads as each class's recall. Each cell is a rect of class "cell" with
+ * data-true, data-predicted and data-count.
+ */
+export function confusionSvg(m: ConfusionInput, title: string): string {
   checkConfusion(m);
   const k = EXPRESSIONS.length;
-  const s = 2; // label scale
-  const cellW = 116, cellH = 76;
-  const labelW = Math.max(...EXPRESSIONS.map((e) => textWidth(e, s)));
-  const axisTitleW = CAP_HEIGHT * s + 16;
-  const gridX = 24 + axisTitleW + labelW + 14;
-  const gridY = 112;
+  const cellW = 96, cellH = 56, gridX = 150, gridY = 100, totalsW = 80;
   const gridW = cellW * k, gridH = cellH * k;
-  const totalsW = 96;
-  const barX = gridX + gridW + totalsW;
-  const width = barX + 24 + 70;
-  const height = gridY + gridH + 90;
-  const r = new Raster(width, height);
-
-  r.text(title, 24, 22, { scale: 3, color: INK });
-  const n = m.confusion.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
-  r.text(`${m.split}, ${m.occlusion} occlusion, ${n} images. Colour: share of the true class (row).`, 24, 58, { scale: 2, color: MUTED });
-
+  const barX = gridX + gridW + totalsW, barW = 16;
+  const width = barX + barW + 70, height = gridY + gridH + 80;
   const rowTotals = m.confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  const n = rowTotals.reduce((a, b) => a + b, 0);
+  const body: string[] = [
+    text(title, 24, 28, { size: 22, weight: 'bold', cls: 'title' }),
+    text(`${m.split}, ${m.occlusion} occlusion, ${n} images. Colour: share of the true class (row).`, 24, 58, { size: 14, color: MUTED }),
+  ];
+  const cells: string[] = [];
   for (let t = 0; t < k; t++) {
     for (let p = 0; p < k; p++) {
-      const x = gridX + p * cellW, y = gridY + t * cellH;
-      const count = m.confusion[t][p];
-      if (rowTotals[t] === 0) {
-        r.fillRect(x, y, cellW, cellH, hexColor('#f2f2f2'));
-        continue;
-      }
-      const share = count / rowTotals[t];
-      const fill = heatColor(share);
-      r.fillRect(x, y, cellW, cellH, fill);
-      const textColor = lightness(fill) < 0.55 ? WHITE : count === 0 ? FAINT : INK;
-      r.text(String(count), x + cellW / 2, y + cellH / 2 - 12, { scale: 3, color: textColor, align: 'center', valign: 'middle' });
-      if (count > 0) r.text(`${(share * 100).toFixed(1)}%`, x + cellW / 2, y + cellH / 2 + 18, { scale: 2, color: textColor, align: 'center', valign: 'middle' });
+      const x = gridX + p * cellW, y = gridY + t * cellH, count = m.confusion[t][p];
+      const share = rowTotals[t] ? count / rowTotals[t] : null;
+      const fill = share === null ? EMPTY_ROW : heatColor(share);
+      // One pixel of white between cells: the rect is inset by half a pixel on each side.
+      cells.push(el('rect', { class: 'cell', x: x + 0.5, y: y + 0.5, width: cellW - 1, height: cellH - 1, fill, 'data-true': EXPRESSIONS[t], 'data-predicted': EXPRESSIONS[p], 'data-count': count }));
+      if (share === null) continue;
+      const ink = lightness(fill) < 0.55 ? '#ffffff' : count === 0 ? FAINT : INK;
+      cells.push(text(String(count), x + cellW / 2, y + cellH / 2 - 8, { size: 18, color: ink, anchor: 'middle', cls: 'count' }));
+      if (count > 0) cells.push(text(`${(share * 100).toFixed(1)}%`, x + cellW / 2, y + cellH / 2 + 13, { size: 12, color: ink, anchor: 'middle' }));
     }
   }
-  // Thin white gaps between cells, then a frame, then the diagonal (the recalls) outlined.
-  for (let i = 1; i < k; i++) {
-    r.fillRect(gridX + i * cellW - 1, gridY, 2, gridH, WHITE);
-    r.fillRect(gridX, gridY + i * cellH - 1, gridW, 2, WHITE);
-  }
-  r.strokeRect(gridX - 1, gridY - 1, gridW + 2, gridH + 2, MUTED, 1);
-  for (let i = 0; i < k; i++) r.strokeRect(gridX + i * cellW + 1, gridY + i * cellH + 1, cellW - 2, cellH - 2, hexColor('#f4a261'), 3);
-
-  EXPRESSIONS.forEach((e, i) => {
-    r.text(e, gridX - 14, gridY + i * cellH + cellH / 2, { scale: s, color: INK, align: 'right', valign: 'middle' });
-    r.text(e, gridX + i * cellW + cellW / 2, gridY + gridH + 14, { scale: s, color: INK, align: 'center' });
-    r.text(rowTotals[i] === 0 ? 'none' : String(rowTotals[i]), gridX + gridW + totalsW / 2, gridY + i * cellH + cellH / 2, { scale: s, color: MUTED, align: 'center', valign: 'middle' });
-  });
-  r.text('images', gridX + gridW + totalsW / 2, gridY - 18, { scale: s, color: MUTED, align: 'center' });
-  r.text('predicted class', gridX + gridW / 2, gridY + gridH + 50, { scale: s, color: MUTED, align: 'center' });
-  r.text('true class', 24, gridY + gridH / 2, { scale: s, color: MUTED, align: 'center', vertical: true });
-
-  // Colour bar: 0% at the bottom, 100% at the top.
-  const barW = 18;
-  for (let y = 0; y < gridH; y++) r.fillRect(barX, gridY + y, barW, 1, heatColor(1 - y / (gridH - 1)));
-  r.strokeRect(barX - 1, gridY - 1, barW + 2, gridH + 2, MUTED, 1);
-  for (const v of [0, 0.25, 0.5, 0.75, 1]) {
-    const y = gridY + (1 - v) * (gridH - 1);
-    r.fillRect(barX + barW + 1, y, 5, 1, MUTED);
-    r.text(`${v * 100}%`, barX + barW + 9, y, { scale: s, color: MUTED, valign: 'middle' });
-  }
-  return { raster: r, layout: { gridX, gridY, cellW, cellH, classes: k } };
+  body.push(el('g', { class: 'cells' }, cells));
+  body.push(el('rect', { x: gridX, y: gridY, width: gridW, height: gridH, fill: 'none', stroke: MUTED, 'stroke-width': 1 }));
+  body.push(el('g', { class: 'diagonal' }, EXPRESSIONS.map((_, i) => el('rect', {
+    x: gridX + i * cellW + 2, y: gridY + i * cellH + 2, width: cellW - 4, height: cellH - 4, fill: 'none', stroke: DIAGONAL, 'stroke-width': 3,
+  }))));
+  body.push(el('g', { class: 'axis y' }, [
+    ...EXPRESSIONS.map((e, i) => text(e, gridX - 10, gridY + i * cellH + cellH / 2, { anchor: 'end' })),
+    text('true class', 24, gridY + gridH / 2, { color: MUTED, anchor: 'middle', rotate: true }),
+  ]));
+  body.push(el('g', { class: 'axis x' }, [
+    ...EXPRESSIONS.map((e, i) => text(e, gridX + i * cellW + cellW / 2, gridY + gridH + 16, { anchor: 'middle' })),
+    text('predicted class', gridX + gridW / 2, gridY + gridH + 46, { color: MUTED, anchor: 'middle' }),
+  ]));
+  body.push(el('g', { class: 'totals' }, [
+    text('images', gridX + gridW + totalsW / 2, gridY - 14, { color: MUTED, anchor: 'middle' }),
+    ...rowTotals.map((total, i) => text(total ? String(total) : 'none', gridX + gridW + totalsW / 2, gridY + i * cellH + cellH / 2, { color: MUTED, anchor: 'middle' })),
+  ]));
+  // Colour bar: 100% at the top, 0% at the bottom.
+  const stops = HEAT_STOPS.map((c, i) => el('stop', { offset: `${(100 * i) / (HEAT_STOPS.length - 1)}%`, 'stop-color': c }));
+  body.push(el('defs', {}, [el('linearGradient', { id: 'heat', x1: 0, y1: 1, x2: 0, y2: 0 }, stops)]));
+  body.push(el('g', { class: 'colour-bar' }, [
+    el('rect', { x: barX, y: gridY, width: barW, height: gridH, fill: 'url(#heat)', stroke: MUTED, 'stroke-width': 1 }),
+    ...[0, 0.25, 0.5, 0.75, 1].map((v) => text(`${v * 100}%`, barX + barW + 8, gridY + (1 - v) * gridH, { size: 12, color: MUTED })),
+  ]));
+  return svgDocument(width, height, title, body);
 }
 
-export function writeConfusionPng(report: ConfusionInput, file: string, title: string): void {
-  savePng(renderConfusion(report, title).raster, file);
+export function writeConfusionSvg(report: ConfusionInput, file: string, title: string): void {
+  save(confusionSvg(report, title), file);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,6 +181,7 @@ function tickLabel(v: number, step: number): string {
 }
 
 interface Panel {
+  id: string;
   title: string;
   yLabel: string;
   value: (e: EpochRecord) => number | null;
@@ -163,49 +189,39 @@ interface Panel {
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-export function renderCurves(runs: RunCurves[], title = 'Training curves'): Raster {
+export const CURVE_PANELS: readonly Panel[] = [
+  { id: 'train-loss', title: 'Train loss', yLabel: 'loss', value: (e) => (finite(e.trainLoss) ? e.trainLoss : null) },
+  { id: 'valid-accuracy', title: 'Valid accuracy', yLabel: 'accuracy %', value: (e) => (finite(e.validAccuracy) ? e.validAccuracy * 100 : null) },
+];
+
+/**
+ * Train loss and valid accuracy per epoch, side by side, one colour per run. Each panel is a
+ * `<g class="panel" data-panel=...>` holding its axes and a polyline per run (more than one only
+ * where a missing value breaks the line); the best epoch is ringed.
+ */
+export function curvesSvg(runs: RunCurves[], title = 'Training curves'): string {
   if (runs.length === 0) throw new Error('training curves need at least one run');
   const withData = runs.filter((r) => r.epochs.length > 0);
   if (withData.length === 0) throw new Error(`no finished epochs to plot in ${runs.map((r) => r.name).join(', ')}`);
-  const s = 2;
-  const panels: Panel[] = [
-    { title: 'Train loss', yLabel: 'loss', value: (e) => (finite(e.trainLoss) ? e.trainLoss : null) },
-    { title: 'Valid accuracy', yLabel: 'accuracy %', value: (e) => (finite(e.validAccuracy) ? e.validAccuracy * 100 : null) },
-  ];
-  const panelW = 560, panelH = 380, left = 96, gap = 120;
-  // Legend: swatches in rows that fit the width.
+  const panelW = 520, panelH = 340, left = 90, gap = 110;
   const width = left + 2 * panelW + gap + 40;
-  const legendItems = runs.map((r, i) => ({ label: r.epochs.length ? r.name : `${r.name} (no epochs yet)`, color: RUN_COLORS[i % RUN_COLORS.length] }));
-  const legendRows: { label: string; color: Rgb }[][] = [[]];
-  let lineW = 0;
-  for (const item of legendItems) {
-    const w = 44 + textWidth(item.label, s) + 28;
-    if (lineW + w > width - 2 * left && legendRows[legendRows.length - 1].length) {
-      legendRows.push([]);
-      lineW = 0;
-    }
-    legendRows[legendRows.length - 1].push(item);
-    lineW += w;
-  }
-  const legendY = 64;
-  // The note gets its own line under the swatches: beside them it ran into a long legend.
-  const noteY = legendY + legendRows.length * 28 + 8;
-  const top = noteY + 28 + 40;
-  const height = top + panelH + 80;
-  const r = new Raster(width, height);
-  r.text(title, 24, 22, { scale: 3, color: INK });
-  legendRows.forEach((row, j) => {
-    let x = left;
-    for (const item of row) {
-      const y = legendY + j * 28 + 8;
-      r.line(x, y, x + 32, y, item.color, 3);
-      r.disc(x + 16, y, 4.5, item.color);
-      x += 44;
-      x += r.text(item.label, x, y, { scale: s, color: INK, valign: 'middle' }) + 28;
-    }
-  });
-  const note = 'ringed dot: best epoch (checkpoint kept)';
-  r.text(note, left, noteY, { scale: s, color: MUTED, valign: 'middle' });
+  const legendY = 62, legendRow = 22;
+  // Legend entries in rows of at most three: a viewer sizes the text, so widths are not measured.
+  const legendRows = Math.ceil(runs.length / 3);
+  const noteY = legendY + legendRows * legendRow + 4;
+  const top = noteY + 56;
+  const height = top + panelH + 70;
+  const body: string[] = [text(title, 24, 28, { size: 22, weight: 'bold', cls: 'title' })];
+  body.push(el('g', { class: 'legend' }, runs.map((run, i) => {
+    const x = left + (i % 3) * ((width - left) / 3), y = legendY + Math.floor(i / 3) * legendRow;
+    const color = RUN_COLORS[i % RUN_COLORS.length];
+    return el('g', { class: 'legend-entry' }, [
+      el('line', { x1: x, y1: y, x2: x + 28, y2: y, stroke: color, 'stroke-width': 3 }),
+      el('circle', { cx: x + 14, cy: y, r: 4, fill: color }),
+      text(run.epochs.length ? run.name : `${run.name} (no epochs yet)`, x + 36, y),
+    ]);
+  })));
+  body.push(text('ringed dot: best epoch (checkpoint kept)', left, noteY, { size: 13, color: MUTED }));
 
   const allEpochs = withData.flatMap((run) => run.epochs.map((e) => e.epoch));
   const xTicksRaw = niceTicks(Math.min(1, ...allEpochs), Math.max(...allEpochs), 8).filter((t) => Number.isInteger(t));
@@ -213,13 +229,14 @@ export function renderCurves(runs: RunCurves[], title = 'Training curves'): Rast
   const xMax = Math.max(...allEpochs, xMin + 1);
   const xTicks = xTicksRaw.filter((t) => t >= xMin && t <= xMax);
 
-  panels.forEach((panel, pi) => {
+  CURVE_PANELS.forEach((panel, pi) => {
     const px = left + pi * (panelW + gap), py = top;
     const values = withData.flatMap((run) => run.epochs.map(panel.value)).filter(finite);
-    r.text(panel.title, px + panelW / 2, py - 30, { scale: s + 1, color: INK, align: 'center' });
+    const parts: string[] = [text(panel.title, px + panelW / 2, py - 22, { size: 17, anchor: 'middle' })];
     if (values.length === 0) {
-      r.strokeRect(px, py, panelW, panelH, FAINT, 1);
-      r.text('no values recorded', px + panelW / 2, py + panelH / 2, { scale: s, color: MUTED, align: 'center', valign: 'middle' });
+      parts.push(el('rect', { x: px, y: py, width: panelW, height: panelH, fill: 'none', stroke: FAINT }));
+      parts.push(text('no values recorded', px + panelW / 2, py + panelH / 2, { color: MUTED, anchor: 'middle' }));
+      body.push(el('g', { class: 'panel', 'data-panel': panel.id }, parts));
       return;
     }
     const yTicks = niceTicks(Math.min(...values), Math.max(...values), 5);
@@ -227,46 +244,43 @@ export function renderCurves(runs: RunCurves[], title = 'Training curves'): Rast
     const step = yTicks.length > 1 ? yTicks[1] - yTicks[0] : 1;
     const X = (e: number) => px + 12 + ((e - xMin) / (xMax - xMin)) * (panelW - 24);
     const Y = (v: number) => py + panelH - ((v - yMin) / (yMax - yMin)) * panelH;
-    for (const t of yTicks) {
-      r.fillRect(px, Math.round(Y(t)), panelW, 1, GRID);
-      r.fillRect(px - 6, Math.round(Y(t)), 6, 1, MUTED);
-      r.text(tickLabel(t, step), px - 10, Y(t), { scale: s, color: MUTED, align: 'right', valign: 'middle' });
-    }
-    for (const t of xTicks) {
-      r.fillRect(Math.round(X(t)), py + panelH, 1, 6, MUTED);
-      r.text(String(t), X(t), py + panelH + 12, { scale: s, color: MUTED, align: 'center' });
-    }
-    r.fillRect(px, py, 1, panelH + 1, MUTED);
-    r.fillRect(px, py + panelH, panelW, 1, MUTED);
-    r.text('epoch', px + panelW / 2, py + panelH + 40, { scale: s, color: MUTED, align: 'center' });
-    r.text(panel.yLabel, px - 78, py + panelH / 2, { scale: s, color: MUTED, align: 'center', vertical: true });
-
+    parts.push(el('g', { class: 'grid' }, yTicks.map((t) => el('line', { x1: px, y1: Y(t), x2: px + panelW, y2: Y(t), stroke: GRID }))));
+    parts.push(el('g', { class: 'axis y' }, [
+      el('line', { x1: px, y1: py, x2: px, y2: py + panelH, stroke: MUTED }),
+      ...yTicks.map((t) => text(tickLabel(t, step), px - 8, Y(t), { size: 13, color: MUTED, anchor: 'end' })),
+      text(panel.yLabel, px - 64, py + panelH / 2, { color: MUTED, anchor: 'middle', rotate: true }),
+    ]));
+    parts.push(el('g', { class: 'axis x' }, [
+      el('line', { x1: px, y1: py + panelH, x2: px + panelW, y2: py + panelH, stroke: MUTED }),
+      ...xTicks.map((t) => text(String(t), X(t), py + panelH + 16, { size: 13, color: MUTED, anchor: 'middle' })),
+      text('epoch', px + panelW / 2, py + panelH + 42, { color: MUTED, anchor: 'middle' }),
+    ]));
     runs.forEach((run, ri) => {
       const color = RUN_COLORS[ri % RUN_COLORS.length];
       // A missing value breaks the line rather than bridging it.
-      let segment: [number, number][] = [];
-      const flush = () => {
-        r.polyline(segment, color, 3);
-        segment = [];
-      };
+      const segments: [number, number][][] = [[]];
       for (const e of run.epochs) {
         const v = panel.value(e);
-        if (v === null) flush();
-        else segment.push([X(e.epoch), Y(v)]);
+        if (v === null) segments.push([]);
+        else segments.at(-1)!.push([X(e.epoch), Y(v)]);
       }
-      flush();
       const bestEpoch = [...run.epochs].reverse().find((e) => e.best)?.epoch;
-      for (const e of run.epochs) {
+      const dots = run.epochs.flatMap((e) => {
         const v = panel.value(e);
-        if (v === null) continue;
-        if (e.epoch === bestEpoch) r.disc(X(e.epoch), Y(v), 8, WHITE, { color, width: 3 });
-        r.disc(X(e.epoch), Y(v), 4, color);
-      }
+        if (v === null) return [];
+        const dot = el('circle', { cx: X(e.epoch), cy: Y(v), r: 4, fill: color });
+        return e.epoch === bestEpoch ? [el('circle', { class: 'best', cx: X(e.epoch), cy: Y(v), r: 8, fill: '#ffffff', stroke: color, 'stroke-width': 3 }), dot] : [dot];
+      });
+      const lines = segments.filter((s) => s.length > 0).map((s) => el('polyline', {
+        points: s.map(([x, y]) => `${num(x)},${num(y)}`).join(' '), fill: 'none', stroke: color, 'stroke-width': 3, 'stroke-linejoin': 'round',
+      }));
+      parts.push(el('g', { class: 'run', 'data-run': run.name }, [...lines, ...dots]));
     });
+    body.push(el('g', { class: 'panel', 'data-panel': panel.id }, parts));
   });
-  return r;
+  return svgDocument(width, height, title, body);
 }
 
-export function writeCurvesPng(runs: RunCurves[], file: string, title?: string): void {
-  savePng(renderCurves(runs, title), file);
+export function writeCurvesSvg(runs: RunCurves[], file: string, title?: string): void {
+  save(curvesSvg(runs, title), file);
 }

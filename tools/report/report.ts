@@ -3,17 +3,17 @@
  * confusion-matrix pictures, training curves, and the published numbers of the papers we follow,
  * labelled as theirs.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { EvaluationReport } from '../eval/evaluate-model.js';
 import { percent } from '../eval/format.js';
 import { formatP } from '../eval/mcnemar.js';
 import type { TrainConfig } from '../train/config.js';
 import { epochsTrained, readEpochs, readOrigins, runPaths, type EpochRecord, type Origin } from '../train/run-dir.js';
-import { writeConfusionPng, writeCurvesPng } from './charts.js';
+import { writeConfusionSvg, writeCurvesSvg } from './charts.js';
 import { comparisonNote, comparisonTable, perClassComparison, signedPoints, type Comparison, type NamedModel } from './compare.js';
 
-/** Published results, quoted from the papers (see DESIGN.md section 5). Never computed here. */
+/** Published results, quoted from the papers (each row names its source). Never computed here. */
 export const PUBLISHED = [
   {
     source: 'Georgescu & Ionescu, ICPR 2020 (seed paper)',
@@ -237,28 +237,39 @@ export interface WriteReportOptions extends Omit<ReportInput, 'confusionImages' 
   out: string;
 }
 
-/** Writes the pictures into a folder beside the markdown file, then the markdown. Returns the files written. */
+/** The report's own pictures in its folder: confusion-NN-*.svg and training-curves.svg, or the PNGs of earlier reports. */
+const REPORT_PICTURE = /^(confusion-\d+-.*|training-curves)\.(svg|png)$/;
+
+/**
+ * Writes the pictures into a folder beside the markdown file, then the markdown. Pictures of an
+ * earlier report in that folder that this one does not write (other models, or PNGs from before
+ * the pictures were SVG) are removed, so the folder holds what the markdown links. Returns the
+ * files written.
+ */
 export function writeReport(o: WriteReportOptions): string[] {
   const out = resolve(o.out);
   const assets = join(dirname(out), `${basename(out).replace(/\.md$/i, '')}-files`);
   mkdirSync(assets, { recursive: true });
   const written: string[] = [];
   const confusionImages = o.models.map((m, i) => {
-    const file = join(assets, `confusion-${String(i + 1).padStart(2, '0')}-${safeFileName(m.name)}.png`);
+    const file = join(assets, `confusion-${String(i + 1).padStart(2, '0')}-${safeFileName(m.name)}.svg`);
     const r = o.reports[i];
-    writeConfusionPng(r, file, `${m.name}: ${percent(r.accuracy)} on ${r.split}, ${r.occlusion} occlusion`);
+    writeConfusionSvg(r, file, `${m.name}: ${percent(r.accuracy)} on ${r.split}, ${r.occlusion} occlusion`);
     written.push(file);
     return relative(dirname(out), file);
   });
   let curvesImage: string | null = null;
   let curvesNote: string | undefined;
   if (o.runs.some((r) => r.epochs.length > 0)) {
-    const file = join(assets, 'training-curves.png');
-    writeCurvesPng(o.runs.map((r) => ({ name: runLabel(r), epochs: r.epochs })), file, 'Training curves (valid accuracy on each run\'s own occlusion)');
+    const file = join(assets, 'training-curves.svg');
+    writeCurvesSvg(o.runs.map((r) => ({ name: runLabel(r), epochs: r.epochs })), file, 'Training curves (valid accuracy on each run\'s own occlusion)');
     written.push(file);
     curvesImage = relative(dirname(out), file);
   } else if (o.runs.length) {
     curvesNote = `No training curves yet: none of ${o.runs.map((r) => r.name).join(', ')} has finished an epoch.`;
+  }
+  for (const f of readdirSync(assets)) {
+    if (REPORT_PICTURE.test(f) && !written.includes(join(assets, f))) rmSync(join(assets, f));
   }
   writeFileSync(out, reportMarkdown({ ...o, confusionImages, curvesImage, curvesNote }));
   written.push(out);
