@@ -108,7 +108,3 @@ export function forwardFlops(model: tf.LayersModel): number {
   }
   return flops;
 }
-
-export function parameterCount(model: tf.LayersModel): number {
-  return model.countParams();
-}
