@@ -5,6 +5,7 @@
  * retries and every row arrives exactly once. Also: recording while the server is down.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -214,6 +215,59 @@ describe('recording while the server is down', () => {
       const stored = storedCopy(db, rec.sessionInfo!.sessionId);
       expect(stored.recording).toEqual(rec.recording());
       expect(stored.samples).toBe(stream.length);
+    }
+  });
+});
+
+describe('another process holding the database write lock', () => {
+  it('uploads are answered 503 with Retry-After, health never waits, and everything arrives after the lock goes', async () => {
+    const db = join(dir, 'locked.sqlite');
+    const port = await freePort();
+    const server = await startServer(db, port);
+    const endpoint = `http://127.0.0.1:${port}`;
+    const holder = new Database(db);
+    holder.exec('BEGIN IMMEDIATE'); // e.g. a researcher's sqlite3 shell in the middle of an edit
+    let released = false;
+    try {
+      const rec = recordSession('P-lock');
+      const chunk = rec.takeChunk(20)!;
+      const t0 = performance.now();
+      const blocked = fetch(`${endpoint}/v1/uploads`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(chunk),
+      });
+      // while that upload waits for the lock, the server still answers at once
+      const healthMs: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const h0 = performance.now();
+        expect((await fetch(`${endpoint}/v1/health`)).status).toBe(200);
+        healthMs.push(performance.now() - h0);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const answer = await blocked;
+      const waitedMs = performance.now() - t0;
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect((await answer.json() as { error: string }).error).toMatch(/locked/);
+      expect(Math.max(...healthMs)).toBeLessThan(250);
+      expect(waitedMs).toBeLessThan(4000);
+
+      const queue = new MemoryUploadQueue();
+      const outcomes: UploadOutcome[] = [];
+      const uploader = new Uploader({ endpoint, token: TOKEN, queue, backoff: { initialMs: 100, maxMs: 300 }, onOutcome: (o) => outcomes.push(o) });
+      await uploader.enqueue(chunk);
+      for (let c = rec.takeChunk(20); c; c = rec.takeChunk(20)) await uploader.enqueue(c);
+      uploader.start();
+      await expect.poll(() => outcomes.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+      expect(outcomes.every((o) => o.kind === 'retry')).toBe(true);
+      holder.exec('ROLLBACK');
+      released = true;
+      await uploader.drained(30_000);
+      await uploader.stop();
+      await kill(server, 'SIGTERM');
+      expect(storedCopy(db, rec.sessionInfo!.sessionId).recording).toEqual(rec.recording());
+    } finally {
+      if (!released) holder.exec('ROLLBACK');
+      holder.close();
     }
   });
 });

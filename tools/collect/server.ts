@@ -4,7 +4,8 @@
  * transaction (store.ts). node:http only, loopback by default.
  *
  * Status codes the uploader relies on: 201 stored, 200 duplicate (already stored: done), 400 invalid,
- * 401 token, 409 conflict, 413 too large; anything 5xx is retried.
+ * 401 token, 409 conflict, 413 too large; anything 5xx is retried (503 + Retry-After: the database
+ * is locked by another process).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -72,12 +73,42 @@ export interface CollectServerOptions {
   maxBodyBytes?: number;
   /** Access-Control-Allow-Origin (default *: auth is a bearer token, not a cookie) */
   allowOrigin?: string;
+  /** how long an upload waits for a write lock held by another process before 503 (default LOCK_WAIT_MS) */
+  lockWaitMs?: number;
   log?: (event: Record<string, unknown>) => void;
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
+  }
+}
+
+/** How long one upload keeps retrying a write lock another process holds before answering 503. */
+export const LOCK_WAIT_MS = 2000;
+
+const isLockError = (e: unknown) => {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+};
+
+/**
+ * Runs a write, retrying while another process holds the database lock. better-sqlite3 waits for a
+ * lock synchronously (its busy timeout), which would stop every other request, health checks too;
+ * so the server sets that timeout to 0 and waits here, between attempts, on the event loop.
+ */
+async function withLockRetry<T>(write: () => T, waitMs: number): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    try {
+      return write();
+    } catch (e) {
+      if (!isLockError(e)) throw e;
+      if (Date.now() + delay > deadline) {
+        throw new HttpError(503, `the database is locked by another process (waited ${waitMs} ms); retry later`, { 'retry-after': '1' });
+      }
+    }
+    await new Promise((r) => setTimeout(r, delay));
   }
 }
 
@@ -112,18 +143,22 @@ export function createCollectServer(options: CollectServerOptions): Server {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const allowOrigin = options.allowOrigin ?? '*';
   const log = options.log ?? (() => {});
+  const lockWaitMs = options.lockWaitMs ?? LOCK_WAIT_MS;
+  // Never block the event loop on a lock: withLockRetry waits instead (see there).
+  store.db.pragma('busy_timeout = 0');
   const ajv = new Ajv({ allErrors: false, strict: true });
   const validate = ajv.compile<UploadChunk>(UPLOAD_CHUNK_SCHEMA);
 
-  const send = (req: IncomingMessage, res: ServerResponse, status: number, body: Record<string, unknown>) => {
+  const send = (req: IncomingMessage, res: ServerResponse, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(text),
       'access-control-allow-origin': allowOrigin,
       'cache-control': 'no-store',
+      ...headers,
     });
-    res.end(text);
+    res.end(req.method === 'HEAD' ? undefined : text);
     // A body we refused to read is drained, not cut off, so the client sees the status instead of a reset.
     if (!req.complete) req.resume();
   };
@@ -141,9 +176,10 @@ export function createCollectServer(options: CollectServerOptions): Server {
       throw new HttpError(400, `the body is not JSON: ${(e as Error).message}`);
     }
     if (!validate(payload)) throw new HttpError(400, `the upload does not match the schema: ${describe(validate.errors)}`);
-    const problems = chunkProblems(payload, store.questionnaires(payload.session.sessionId));
+    const chunk = payload;
+    const problems = chunkProblems(chunk, await withLockRetry(() => store.questionnaires(chunk.session.sessionId), lockWaitMs));
     if (problems.length) throw new HttpError(400, `the upload is not consistent: ${problems.slice(0, 5).join('; ')}`);
-    const result = store.storeChunk(studyId, payload);
+    const result = await withLockRetry(() => store.storeChunk(studyId, chunk), lockWaitMs);
     log({ event: 'upload', studyId, sessionId: payload.session.sessionId, seq: payload.seq, uploadId: payload.uploadId, status: result.status });
     if (result.status === 'duplicate') send(req, res, 200, { status: 'duplicate', uploadId: payload.uploadId });
     else send(req, res, 201, { status: 'stored', uploadId: payload.uploadId, rows: result.rows });
@@ -178,7 +214,7 @@ export function createCollectServer(options: CollectServerOptions): Server {
       const status = e instanceof HttpError ? e.status : e instanceof ConflictError ? 409 : 500;
       const message = (e as Error).message;
       log({ event: 'refused', status, error: message });
-      if (!res.headersSent) send(req, res, status, { error: message });
+      if (!res.headersSent) send(req, res, status, { error: message }, e instanceof HttpError ? e.headers : {});
     });
   });
   server.requestTimeout = 60_000;
