@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -187,6 +187,29 @@ describe('collection server killed mid-upload', () => {
     expect(stored.seqs).toEqual(Array.from({ length: chunks }, (_, i) => i));
     expect([stored.samples, stored.markers, stored.responses]).toEqual([recorded.samples.length, recorded.markers.length, recorded.responses.length]);
     expect(stored.recording).toEqual(recorded);
+  });
+});
+
+describe('the server process', () => {
+  it('warns about a token file others can read, logs the client address of each upload, answers HEAD /v1/health', async () => {
+    const db = join(dir, 'logged.sqlite');
+    const port = await freePort();
+    chmodSync(tokenFile, 0o644);
+    const server = await startServer(db, port);
+    expect(server.lines).toContainEqual(expect.objectContaining({ event: 'warning', message: expect.stringMatching(/readable by other users \(mode 644\); run: chmod 600/) }));
+    const head = await fetch(`http://127.0.0.1:${port}/v1/health`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    const rec = recordSession('P-log');
+    const uploader = new Uploader({ endpoint: `http://127.0.0.1:${port}`, token: TOKEN, queue: new MemoryUploadQueue() });
+    await uploader.enqueue(rec.takeChunk(10)!);
+    expect(await uploader.flushOnce()).toMatchObject({ done: true, outcome: { kind: 'stored' } });
+    const line = await server.waitFor((l) => l.event === 'upload');
+    expect(line).toMatchObject({ client: '127.0.0.1', seq: 0 });
+    await kill(server, 'SIGTERM');
+    chmodSync(tokenFile, 0o600);
+    const quiet = await startServer(db, port);
+    expect(quiet.lines.some((l) => l.event === 'warning')).toBe(false);
+    await kill(quiet, 'SIGTERM');
   });
 });
 

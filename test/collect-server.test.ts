@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,8 +96,49 @@ describe('authentication', () => {
 
   it('token files: one token per study, short tokens refused', () => {
     expect(parseTokenFile(`${TOKEN}\n`)).toEqual([{ studyId: 'default', token: TOKEN }]);
-    expect(() => parseTokenFile('short')).toThrow(/shorter than 16/);
+    expect(() => parseTokenFile('short')).toThrow(/about \d+ bits; tokens need 128/);
     expect(() => parseTokenFile('# nothing\n')).toThrow(/no token/);
+  });
+
+  it('tokens under 128 bits, and one token for two studies, are refused', () => {
+    // 20 hex digits are 80 bits, whatever their length in characters
+    expect(() => parseTokenFile('0123456789abcdef0123')).toThrow(/line 1: the token has about 80 bits; tokens need 128 .*new-token/);
+    expect(() => parseTokenFile('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')).toThrow(/about \d+ bits; tokens need 128/);
+    expect(parseTokenFile('0123456789abcdef0123456789abcdef')).toHaveLength(1);
+    expect(() => parseTokenFile(`a ${TOKEN}\nb ${OTHER_TOKEN}\nc ${TOKEN}\n`)).toThrow(/line 3: the same token as line 1 \(study a\)/);
+  });
+
+  it('repeated failed tokens from one address are locked out (429) for a while; other addresses are not', async () => {
+    const limited = createCollectServer({ store, tokens: parseTokenFile(`study-a ${TOKEN}`), authFailureLimit: 5, authWindowMs: 1500 });
+    const limitedUrl = await listen(limited, '127.0.0.1', 0);
+    const chunk = oneChunk(1);
+    const body = JSON.stringify(chunk);
+    // node:http, not fetch: only it can pick the local address (127.0.0.2 is loopback too on Linux)
+    const send = (token: string, localAddress = '127.0.0.1', method = 'POST', path = UPLOAD_PATH) => new Promise<{ status: number; retryAfter?: string; body: string }>((resolve, reject) => {
+      const req = request(limitedUrl + path, { method, localAddress, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': method === 'POST' ? Buffer.byteLength(body) : 0 } }, (res) => {
+        let text = '';
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: text }));
+      });
+      req.on('error', reject);
+      req.end(method === 'POST' ? body : undefined);
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) statuses.push((await send(`guess-${i}-0123456789abcdef`)).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+      const locked = await send(TOKEN);
+      expect(locked.status).toBe(429); // even the right token, or guessing would go on
+      expect(Number(locked.retryAfter)).toBeGreaterThan(0);
+      expect(JSON.parse(locked.body).error).toMatch(/too many failed token attempts/);
+      expect((await send(TOKEN, '127.0.0.2')).status).toBe(201);
+      const head = await send('', '127.0.0.1', 'HEAD', '/v1/health');
+      expect([head.status, head.body]).toEqual([200, '']);
+      await new Promise((r) => setTimeout(r, 1600));
+      expect((await send(TOKEN)).status).toBe(200);
+    } finally {
+      await new Promise((r) => limited.close(r));
+    }
   });
 });
 
@@ -284,6 +325,20 @@ describe('changed content under a reused uploadId', () => {
     expect(outcomes).toEqual([{ kind: 'rejected', uploadId: chunk.uploadId, status: 409, reason: expect.stringMatching(/different content/) }]);
     expect(await queue.list()).toMatchObject([{ uploadId: chunk.uploadId, state: 'rejected', chunk: changed }]);
     expect(store.recording(chunk.session.sessionId).markers.map((m) => m.label)).toEqual(['start']);
+  });
+});
+
+describe('files', () => {
+  it('the database and its WAL are created readable by their owner only', () => {
+    const file = join(dir, 'private.sqlite');
+    const created = new StudyStore(file);
+    try {
+      created.storeChunk('study-a', oneChunk(1));
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(`${file}-wal`).mode & 0o777).toBe(0o600);
+    } finally {
+      created.close();
+    }
   });
 });
 

@@ -9,7 +9,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { exportStudy } from './export.js';
 import { createCollectServer, DEFAULT_MAX_BODY_BYTES, listen, parseTokenFile } from './server.js';
 import { StudyStore } from './store.js';
@@ -47,6 +47,10 @@ program.command('serve', { isDefault: true })
       tokens = parseTokenFile(readFileSync(o.tokenFile, 'utf8'));
     } catch (e) {
       fail(`${o.tokenFile}: ${(e as Error).message}`);
+    }
+    const mode = statSync(o.tokenFile).mode & 0o777;
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+      log({ event: 'warning', message: `token file ${o.tokenFile} is readable by other users (mode ${mode.toString(8)}); run: chmod 600 ${o.tokenFile}` });
     }
     const store = new StudyStore(o.db);
     const server = createCollectServer({

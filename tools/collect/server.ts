@@ -25,12 +25,30 @@ export interface StudyToken {
   token: string;
 }
 
+/** Least strength of a token, bits (the guessing is rate-limited too, but only per address). */
+export const MIN_TOKEN_BITS = 128;
+
+/**
+ * Rough strength of a token, bits: length × log2 of the alphabet its characters suggest (hex, or
+ * the letters, digits and symbols present). A token of fewer than 8 distinct characters ("aaaa…")
+ * is scored by its variety instead, so repeating a character does not make a token strong.
+ */
+export function tokenBits(token: string): number {
+  const distinct = new Set(token).size;
+  if (distinct < 8) return token.length * Math.log2(Math.max(distinct, 1));
+  if (/^[0-9a-f]+$/i.test(token)) return token.length * 4;
+  const pool = (/[a-z]/.test(token) ? 26 : 0) + (/[A-Z]/.test(token) ? 26 : 0) + (/[0-9]/.test(token) ? 10 : 0) + (/[^A-Za-z0-9]/.test(token) ? 32 : 0);
+  return token.length * Math.log2(pool);
+}
+
 /**
  * Token file: one study per line, "<studyId> <token>", or just "<token>" for a single study named
- * "default". Blank lines and lines starting with # are ignored. Tokens need 16+ characters.
+ * "default". Blank lines and lines starting with # are ignored. Tokens need MIN_TOKEN_BITS (32 hex
+ * digits; `new-token` makes 64), and a token names one study only.
  */
 export function parseTokenFile(text: string): StudyToken[] {
   const tokens: StudyToken[] = [];
+  const lines = new Map<string, { line: number; studyId: string }>();
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
@@ -40,8 +58,15 @@ export function parseTokenFile(text: string): StudyToken[] {
     const parts = line.split(/\s+/);
     if (parts.length > 2) throw new Error(`token file line ${i + 1}: expected "<studyId> <token>" or "<token>"`);
     const [studyId, token] = parts.length === 2 ? parts : ['default', parts[0]];
-    if (token.length < 16) throw new Error(`token file line ${i + 1}: the token is shorter than 16 characters`);
+    const bits = tokenBits(token);
+    if (bits < MIN_TOKEN_BITS) {
+      throw new Error(`token file line ${i + 1}: the token has about ${Math.round(bits)} bits; tokens need ${MIN_TOKEN_BITS} (make one with: npm run collect -- new-token)`);
+    }
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(studyId)) throw new Error(`token file line ${i + 1}: study id must be 1-64 characters of A-Z a-z 0-9 _ . -`);
+    // A token is what files an upload under its study; shared, it could not say which.
+    const same = lines.get(token);
+    if (same) throw new Error(`token file line ${i + 1}: the same token as line ${same.line} (study ${same.studyId}); each study needs its own token`);
+    lines.set(token, { line: i + 1, studyId });
     tokens.push({ studyId, token });
   });
   if (tokens.length === 0) throw new Error('the token file holds no token');
@@ -73,6 +98,9 @@ export interface CollectServerOptions {
   maxBodyBytes?: number;
   /** Access-Control-Allow-Origin (default *: auth is a bearer token, not a cookie) */
   allowOrigin?: string;
+  /** failed tokens one client address may send within authWindowMs before it is refused with 429 (default 10 per minute) */
+  authFailureLimit?: number;
+  authWindowMs?: number;
   /** how long an upload waits for a write lock held by another process before 503 (default LOCK_WAIT_MS) */
   lockWaitMs?: number;
   log?: (event: Record<string, unknown>) => void;
@@ -81,6 +109,36 @@ export interface CollectServerOptions {
 class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
+  }
+}
+
+/**
+ * Failed-token bookkeeping per client address: after `limit` failures within `windowMs` of the
+ * first, the address is refused (429) until that window ends, whatever token it sends. Bounded:
+ * stale entries are dropped, and at most `maxAddresses` are tracked (the oldest go first).
+ */
+export class AuthLimiter {
+  private readonly failures = new Map<string, { since: number; count: number }>();
+
+  constructor(private readonly limit: number, private readonly windowMs: number, private readonly maxAddresses = 10_000) {}
+
+  /** Milliseconds until the address may try again; 0 when it may now. */
+  lockedForMs(address: string, now: number): number {
+    const entry = this.failures.get(address);
+    if (!entry || now - entry.since >= this.windowMs) return 0;
+    return entry.count >= this.limit ? entry.since + this.windowMs - now : 0;
+  }
+
+  fail(address: string, now: number): void {
+    const entry = this.failures.get(address);
+    if (entry && now - entry.since < this.windowMs) {
+      entry.count++;
+      return;
+    }
+    this.failures.delete(address);
+    for (const [key, e] of this.failures) if (now - e.since >= this.windowMs) this.failures.delete(key);
+    while (this.failures.size >= this.maxAddresses) this.failures.delete(this.failures.keys().next().value!);
+    this.failures.set(address, { since: now, count: 1 });
   }
 }
 
@@ -144,6 +202,7 @@ export function createCollectServer(options: CollectServerOptions): Server {
   const allowOrigin = options.allowOrigin ?? '*';
   const log = options.log ?? (() => {});
   const lockWaitMs = options.lockWaitMs ?? LOCK_WAIT_MS;
+  const limiter = new AuthLimiter(options.authFailureLimit ?? 10, options.authWindowMs ?? 60_000);
   // Never block the event loop on a lock: withLockRetry waits instead (see there).
   store.db.pragma('busy_timeout = 0');
   const ajv = new Ajv({ allErrors: false, strict: true });
@@ -164,8 +223,16 @@ export function createCollectServer(options: CollectServerOptions): Server {
   };
 
   async function upload(req: IncomingMessage, res: ServerResponse) {
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const lockedMs = limiter.lockedForMs(client, Date.now());
+    if (lockedMs > 0) {
+      throw new HttpError(429, `too many failed token attempts from ${client}; retry in ${Math.ceil(lockedMs / 1000)} s`, { 'retry-after': String(Math.ceil(lockedMs / 1000)) });
+    }
     const studyId = studyFor(req, tokens);
-    if (!studyId) throw new HttpError(401, 'missing or wrong bearer token for this study');
+    if (!studyId) {
+      limiter.fail(client, Date.now());
+      throw new HttpError(401, 'missing or wrong bearer token for this study');
+    }
     const type = req.headers['content-type'] ?? '';
     if (!/^application\/json\b/i.test(type)) throw new HttpError(415, 'the body must be application/json');
     const body = await readBody(req, maxBody);
@@ -180,25 +247,25 @@ export function createCollectServer(options: CollectServerOptions): Server {
     const problems = chunkProblems(chunk, await withLockRetry(() => store.questionnaires(chunk.session.sessionId), lockWaitMs));
     if (problems.length) throw new HttpError(400, `the upload is not consistent: ${problems.slice(0, 5).join('; ')}`);
     const result = await withLockRetry(() => store.storeChunk(studyId, chunk), lockWaitMs);
-    log({ event: 'upload', studyId, sessionId: payload.session.sessionId, seq: payload.seq, uploadId: payload.uploadId, status: result.status });
+    log({ event: 'upload', client, studyId, sessionId: payload.session.sessionId, seq: payload.seq, uploadId: payload.uploadId, status: result.status });
     if (result.status === 'duplicate') send(req, res, 200, { status: 'duplicate', uploadId: payload.uploadId });
     else send(req, res, 201, { status: 'stored', uploadId: payload.uploadId, rows: result.rows });
   }
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    log({ event: 'request', method: req.method, path });
+    log({ event: 'request', client: req.socket.remoteAddress, method: req.method, path });
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
         'access-control-allow-origin': allowOrigin,
-        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
         'access-control-allow-headers': 'authorization, content-type',
         'access-control-max-age': '600',
       });
       res.end();
       return;
     }
-    if (req.method === 'GET' && path === '/v1/health') {
+    if ((req.method === 'GET' || req.method === 'HEAD') && path === '/v1/health') {
       send(req, res, 200, { status: 'ok' });
       return;
     }
@@ -213,7 +280,7 @@ export function createCollectServer(options: CollectServerOptions): Server {
     upload(req, res).catch((e: unknown) => {
       const status = e instanceof HttpError ? e.status : e instanceof ConflictError ? 409 : 500;
       const message = (e as Error).message;
-      log({ event: 'refused', status, error: message });
+      log({ event: 'refused', client: req.socket.remoteAddress, status, error: message });
       if (!res.headersSent) send(req, res, status, { error: message }, e instanceof HttpError ? e.headers : {});
     });
   });

@@ -9,6 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import type { Questionnaire, Recording, SessionInfo, UploadChunk } from '../../src/research/types.js';
 
 const SCHEMA = `
@@ -101,6 +102,15 @@ export class StudyStore {
   readonly db: Database.Database;
 
   constructor(file: string, options: { readonly?: boolean } = {}) {
+    // Participants' data: a new database is created readable by its owner only. SQLite gives its
+    // -wal and -shm files the database file's permissions, so creating that file first is enough.
+    if (!options.readonly && file !== ':memory:' && file !== '') {
+      try {
+        closeSync(openSync(file, 'wx', 0o600));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
     this.db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
     if (!options.readonly) {
       // WAL + FULL: a commit survives the process being killed and the machine losing power.
