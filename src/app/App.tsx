@@ -6,6 +6,7 @@ import { isAvatarFile } from '../scene/avatar-loader.js';
 import type { ScenePort } from '../scene/probe.js';
 import { Scene } from '../scene/Scene.js';
 import type { AppController } from './controller.js';
+import { describeInference, describeLoad, describeSpeed } from './status.js';
 import { useStore } from './store.js';
 
 function InputPicker({ controller }: { controller: AppController }) {
@@ -37,6 +38,18 @@ function InputPicker({ controller }: { controller: AppController }) {
       </label>
     </label>
   );
+}
+
+/** Render fps, tracking rate, inference ms: polled twice a second, so 60 Hz frames never re-render React. */
+function SpeedLine({ controller, port }: { controller: AppController; port: ScenePort }) {
+  const [text, setText] = useState('');
+  useEffect(() => {
+    const update = () => setText(describeSpeed(controller.store.getState(), port.fps()));
+    update();
+    const timer = setInterval(update, 500);
+    return () => clearInterval(timer);
+  }, [controller, port]);
+  return <div className="detail" data-testid="speed">{text}</div>;
 }
 
 export function App({ controller, xrStore, port }: { controller: AppController; xrStore: XRStore; port: ScenePort }) {
@@ -77,10 +90,13 @@ export function App({ controller, xrStore, port }: { controller: AppController; 
         <h1>halfface</h1>
         <div className="status" data-testid="tracker-status">
           {s.trackerStatus === 'ready'
-            ? `tracking${s.trackerInWorker ? ' (worker)' : ''}: ${latest ? `${latest.label} ${(latest.confidence * 100).toFixed(0)}%` : 'waiting for a face…'}`
-            : s.trackerStatus === 'loading' ? 'loading the expression model…' : 'tracker unavailable'}
+            ? `tracking: ${latest ? `${latest.label} ${(latest.confidence * 100).toFixed(0)}%` : 'waiting for a face…'}`
+            : s.trackerStatus === 'loading' ? describeLoad(s.loadProgress) : 'tracker unavailable'}
         </div>
+        <div className={s.trackerStatus === 'ready' && !s.trackerInWorker ? 'detail warn' : 'detail'} data-testid="inference-where">{describeInference(s)}</div>
+        <SpeedLine controller={controller} port={port} />
         {s.trackerMessage && <div className="message error" data-testid="tracker-message">{s.trackerMessage}</div>}
+        {s.modelNotice && <div className="message notice" role="status" data-testid="model-notice">{s.modelNotice}</div>}
         {s.inputNotice && <div className="message notice" role="status" data-testid="input-notice">{s.inputNotice}</div>}
         <InputPicker controller={controller} />
         <div className="row">

@@ -6,6 +6,8 @@
 import { clearRoi, loadRoi, saveRoi, type StoredRoi } from '../capture/roi-store.js';
 import { listCameras, openCameraSource, openDemoSource, openFileSource, type VideoSource } from '../capture/sources.js';
 import { ExpressionTracker, TrackerError, type RoiOptions, type TrackResult } from '../tracker/index.js';
+import { probeMissing } from '../scene/fetch-asset.js';
+import { RateMeter } from './rate.js';
 import type { ExpressionRecorder } from './recorder.js';
 import { roiFor } from './roi.js';
 import { createStore, initialAppState, type AppState, type Store } from './store.js';
@@ -31,7 +33,9 @@ export class AppController {
   private loopTimer: ReturnType<typeof setTimeout> | null = null;
   private running = false;
   private recorder: ExpressionRecorder | null = null;
-  private readonly modelUrl: string;
+  /** the model in use: the requested one, or the default after the requested one failed */
+  private modelUrl: string;
+  private readonly trackMeter = new RateMeter();
 
   constructor(private readonly options: ControllerOptions = {}) {
     this.modelUrl = options.modelUrl ?? DEFAULT_MODEL_URL;
@@ -117,26 +121,45 @@ export class AppController {
     this.tracker?.dispose();
     this.tracker = null;
     this.trackerRoi = key;
-    this.store.setState({ trackerStatus: 'loading', trackerMessage: null, calibration: 'none', calibrationMessage: null });
-    try {
-      const tracker = await ExpressionTracker.create({
-        modelUrl: this.modelUrl,
-        roi,
-        worker: this.options.worker,
-        onStateChange: (state) => {
-          if (state === 'context-lost') this.store.setState({ trackerMessage: 'GPU context lost, recovering…' });
-          if (state === 'ready') this.store.setState({ trackerMessage: null });
-        },
-      });
-      if (generation !== this.trackerGeneration || !this.running) {
-        tracker.dispose();
+    this.store.setState({ trackerStatus: 'loading', trackerMessage: null, loadProgress: null, calibration: 'none', calibrationMessage: null });
+    this.trackMeter.clear();
+    const current = () => generation === this.trackerGeneration && this.running;
+    for (;;) {
+      try {
+        const tracker = await ExpressionTracker.create({
+          modelUrl: this.modelUrl,
+          roi,
+          worker: this.options.worker,
+          onProgress: (progress) => { if (current()) this.store.setState({ loadProgress: progress }); },
+          onStateChange: (state) => {
+            if (state === 'context-lost') this.store.setState({ trackerMessage: 'GPU context lost, recovering…' });
+            if (state === 'ready') this.store.setState({ trackerMessage: null });
+          },
+        });
+        if (!current()) {
+          tracker.dispose();
+          return;
+        }
+        this.tracker = tracker;
+        this.store.setState({
+          trackerStatus: 'ready', trackerMessage: null, loadProgress: null,
+          trackerInWorker: tracker.inWorker, trackerFallback: tracker.workerFallbackReason,
+        });
+        return;
+      } catch (e) {
+        if (generation !== this.trackerGeneration) return;
+        const failed = this.modelUrl;
+        const message = await explainModelFailure(failed, e as Error);
+        if (generation !== this.trackerGeneration) return;
+        // A model the user asked for that does not load must not leave the app without a tracker.
+        if (failed !== DEFAULT_MODEL_URL && e instanceof TrackerError && (e.code === 'model-missing' || e.code === 'model-corrupt')) {
+          this.modelUrl = DEFAULT_MODEL_URL;
+          this.store.setState({ modelNotice: `${message}. Using the default model (${DEFAULT_MODEL_URL}) instead.` });
+          continue;
+        }
+        this.store.setState({ trackerStatus: 'error', loadProgress: null, trackerMessage: `The expression tracker could not start: ${message}` });
         return;
       }
-      this.tracker = tracker;
-      this.store.setState({ trackerStatus: 'ready', trackerMessage: null, trackerInWorker: tracker.inWorker });
-    } catch (e) {
-      if (generation !== this.trackerGeneration) return;
-      this.store.setState({ trackerStatus: 'error', trackerMessage: `The expression tracker could not start: ${(e as Error).message}` });
     }
   }
 
@@ -160,7 +183,9 @@ export class AppController {
   };
 
   private accept(result: TrackResult): void {
-    this.store.setState((s) => ({ latest: result, trackedFrames: s.trackedFrames + 1 }));
+    const now = performance.now();
+    this.trackMeter.push(now, result.timings.inferenceMs);
+    this.store.setState((s) => ({ latest: result, trackedFrames: s.trackedFrames + 1, trackRate: this.trackMeter.rate(now), inferenceMs: this.trackMeter.mean(now) }));
     if (this.store.getState().recording) this.recorder?.push(result);
   }
 
@@ -225,4 +250,11 @@ export class AppController {
     this.source?.stop();
     this.source = null;
   }
+}
+
+/** The tracker's error, with "not found" where the model file is simply not there. */
+async function explainModelFailure(modelUrl: string, error: Error): Promise<string> {
+  if (!(error instanceof TrackerError) || (error.code !== 'model-missing' && error.code !== 'model-corrupt')) return error.message;
+  const missing = await probeMissing(modelUrl);
+  return missing ? `the model ${modelUrl} was not found: ${missing}` : error.message;
 }

@@ -4,7 +4,7 @@
  * so 30 Hz results never re-render React.
  */
 import { useSyncExternalStore } from 'react';
-import type { RoiOptions, TrackResult } from '../tracker/index.js';
+import type { LoadProgress, RoiOptions, TrackResult } from '../tracker/index.js';
 
 export interface Store<S> {
   getState(): S;
@@ -51,6 +51,15 @@ export interface AppState {
   trackerStatus: 'loading' | 'ready' | 'error';
   trackerMessage: string | null;
   trackerInWorker: boolean;
+  /** why inference runs on the main thread, when it does (shown: it costs the frame rate) */
+  trackerFallback: string | null;
+  /** the tracker's load stage while trackerStatus is 'loading' */
+  loadProgress: LoadProgress | null;
+  /** tracked frames per second over the last seconds, and the mean inference ms of those frames */
+  trackRate: number;
+  inferenceMs: number | null;
+  /** the requested model failed and the default one runs instead: why */
+  modelNotice: string | null;
   input: InputInfo | null;
   /** why the app fell back to the demo input, shown until another input is chosen */
   inputNotice: string | null;
@@ -77,6 +86,11 @@ export const initialAppState: AppState = {
   trackerStatus: 'loading',
   trackerMessage: null,
   trackerInWorker: false,
+  trackerFallback: null,
+  loadProgress: null,
+  trackRate: 0,
+  inferenceMs: null,
+  modelNotice: null,
   input: null,
   inputNotice: null,
   cameras: [],

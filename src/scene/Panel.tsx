@@ -7,7 +7,9 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import * as THREE from 'three';
 import type { AppController } from '../app/controller.js';
 import { describeRoi } from '../app/roi.js';
+import { describeInference, describeLoad, describeSpeed } from '../app/status.js';
 import { useStore } from '../app/store.js';
+import type { ScenePort } from './probe.js';
 import { drawButton, drawPanel, PANEL_PX } from './panel-draw.js';
 
 const PANEL_WIDTH_M = 0.56;
@@ -47,7 +49,7 @@ function PanelButton({ text, active, position, onPress, name }: { text: string; 
   );
 }
 
-export function Panel({ controller, position, rotationY }: { controller: AppController; position: [number, number, number]; rotationY: number }) {
+export function Panel({ controller, port, position, rotationY }: { controller: AppController; port: ScenePort; position: [number, number, number]; rotationY: number }) {
   const store = controller.store;
   const { ctx, texture } = useCanvasTexture(PANEL_PX.width, PANEL_PX.height);
   const recording = useStore(store, (s) => s.recording);
@@ -62,15 +64,15 @@ export function Panel({ controller, position, rotationY }: { controller: AppCont
     lastDraw.current = now;
     const s = store.getState();
     const latest = s.latest;
-    const timing = latest ? ` · ${latest.timings.inferenceMs.toFixed(0)} ms` : '';
     drawPanel(ctx, {
       label: latest?.label ?? null,
       confidence: latest?.confidence ?? 0,
       probabilities: latest?.probabilities ?? null,
       input: s.input ? `${s.input.kind === 'demo' ? 'demo' : s.input.kind}: ${s.input.label}` : 'none',
       roi: describeRoi(s.roi, latest?.roi),
-      status: `tracker: ${s.trackerStatus}${s.trackerInWorker ? ' (worker)' : ''}${timing} · ${s.trackedFrames} frames`,
-      message: s.trackerMessage ?? s.calibrationMessage ?? s.recorderMessage ?? s.inputNotice,
+      status: s.trackerStatus === 'loading' ? describeLoad(s.loadProgress) : `${describeInference(s)}`,
+      speed: describeSpeed(s, port.fps()),
+      message: s.trackerMessage ?? s.calibrationMessage ?? s.recorderMessage ?? s.modelNotice ?? s.inputNotice,
     });
     texture.needsUpdate = true;
   });

@@ -82,7 +82,7 @@ export function Scene({ controller, xrStore, port }: { controller: AppController
           <meshStandardMaterial color="#2c3a4a" roughness={1} />
         </mesh>
         <AvatarView store={controller.store} port={port} position={AVATAR_POSITION} />
-        <Panel controller={controller} position={PANEL_POSITION} rotationY={-0.55} />
+        <Panel controller={controller} port={port} position={PANEL_POSITION} rotationY={-0.55} />
         <DesktopControls target={DESKTOP_TARGET} />
         <FrameProbe port={port} />
       </XR>

@@ -8,6 +8,7 @@ import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { VRMLoaderPlugin, VRMUtils, type VRM } from '@pixiv/three-vrm';
 import { createDefaultAvatar } from './default-avatar.js';
 import { bindArkitMorphs, type FaceTarget } from './face-driver.js';
+import { fetchAsset } from './fetch-asset.js';
 
 /** The built-in head is modelled in units of its half-width (~10 cm). */
 const DEFAULT_AVATAR_SCALE = 0.1;
@@ -55,9 +56,11 @@ function disposeTree(root: THREE.Object3D): void {
 export async function loadAvatar(url: string, name = url): Promise<LoadedAvatar> {
   const loader = new GLTFLoader();
   loader.register((parser) => new VRMLoaderPlugin(parser));
-  let gltf: Awaited<ReturnType<GLTFLoader['loadAsync']>>;
+  // Fetched here, not by the loader: a missing file must read "not found", not "invalid glTF".
+  const bytes = await fetchAsset(url, `"${name}"`).catch((e: Error) => { throw new AvatarLoadError(e.message); });
+  let gltf: Awaited<ReturnType<GLTFLoader['parseAsync']>>;
   try {
-    gltf = await loader.loadAsync(url);
+    gltf = await loader.parseAsync(bytes, THREE.LoaderUtils.extractUrlBase(url));
   } catch (e) {
     const reason = e instanceof Error ? e.message : String((e as ProgressEvent)?.type ?? e);
     throw new AvatarLoadError(`"${name}" could not be loaded as a VRM or glTF avatar: ${reason}`);

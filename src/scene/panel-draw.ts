@@ -8,10 +8,12 @@ export interface PanelData {
   input: string;
   roi: string;
   status: string;
+  /** render fps, tracking rate, inference ms */
+  speed: string;
   message: string | null;
 }
 
-export const PANEL_PX = { width: 1024, height: 720 };
+export const PANEL_PX = { width: 1024, height: 770 };
 
 const COLORS: Record<string, string> = {
   neutral: '#9aa5b1', happiness: '#f2c14e', surprise: '#7ec8e3', sadness: '#5b8def',
@@ -56,7 +58,7 @@ export function drawPanel(ctx: CanvasRenderingContext2D, data: PanelData): void 
 
   ctx.font = '34px system-ui, sans-serif';
   ctx.fillStyle = '#c6ced8';
-  const lines = [`input: ${data.input}`, `ROI: ${data.roi}`, data.status];
+  const lines = [`input: ${data.input}`, `ROI: ${data.roi}`, data.status, data.speed];
   lines.forEach((line, i) => ctx.fillText(fit(ctx, line, width - 80), 40, top + 8 * row + 30 + i * 42));
   if (data.message) {
     ctx.fillStyle = '#ffd479';

@@ -39,6 +39,14 @@ export class ScenePort {
     if (this.history.length > ScenePort.KEEP) this.history.shift();
   }
 
+  /** Render frames per second over the last (up to) 30 frames; null before there are any. */
+  fps(): number | null {
+    const recent = this.frameIntervals.slice(-30);
+    if (recent.length === 0) return null;
+    const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
+    return mean > 0 ? 1000 / mean : null;
+  }
+
   resetTimings(): void {
     this.frameIntervals.length = 0;
     this.frameWork.length = 0;

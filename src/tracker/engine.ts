@@ -11,7 +11,7 @@ import { boxToPixels, FULL_FRAME, preprocessFrame, PreprocessError, squareFaceBo
 import type { FaceBoxDetector } from './detector.js';
 import { frameSize, PixelReader, type Frame } from './frame.js';
 import { buildModel, fetchModelArtifacts } from './model-loader.js';
-import { TrackerError, type RoiOptions, type RoiSource } from './types.js';
+import { TrackerError, type LoadStage, type RoiOptions, type RoiSource } from './types.js';
 
 export interface EngineInit {
   /** absolute URL */
@@ -75,16 +75,21 @@ export class InferenceEngine {
     this.model = model;
   }
 
-  static async create(init: EngineInit): Promise<InferenceEngine> {
+  static async create(init: EngineInit, onStage: (stage: LoadStage) => void = () => {}): Promise<InferenceEngine> {
     // Fetch first: a missing model is reported as such even where WebGL is missing too.
+    onStage('fetching-model');
     const artifacts = await fetchModelArtifacts(init.modelUrl);
+    onStage('starting-gpu');
     const backend = await useBackend(init);
+    onStage('building-model');
     const engine = new InferenceEngine(init, artifacts, await buildModel(artifacts, init.modelUrl), backend);
     try {
       if (init.roi.mode === 'detector') {
+        onStage('loading-detector');
         const { FaceBoxDetector } = await import('./detector.js');
         engine.detector = await FaceBoxDetector.load(init.roi.detectorModelUrl, init.roi.minScore);
       }
+      onStage('compiling-shaders');
       await engine.warmUp();
     } catch (e) {
       engine.dispose();

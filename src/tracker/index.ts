@@ -15,7 +15,7 @@ import { DEFAULT_ONE_EURO, LabelHysteresis, ProbabilitySmoother } from '../core/
 import type { EngineInit, EngineOutput, EngineStats, InferenceEngine } from './engine.js';
 import type { Frame } from './frame.js';
 import type { Reply, RequestBody } from './protocol.js';
-import { TrackerError, type TrackerOptions, type TrackerState, type TrackerStats, type TrackResult } from './types.js';
+import { LOAD_STAGES, TrackerError, type LoadStage, type TrackerOptions, type TrackerState, type TrackerStats, type TrackResult } from './types.js';
 
 export * from './types.js';
 export { openCamera } from './camera.js';
@@ -45,9 +45,13 @@ class WorkerEngine implements EngineHandle {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(private readonly worker: Worker, private readonly onStage: (stage: LoadStage) => void) {
     worker.onmessage = (event: MessageEvent<Reply>) => {
       const reply = event.data;
+      if ('progress' in reply) {
+        this.onStage(reply.progress);
+        return;
+      }
       const waiter = this.pending.get(reply.id);
       if (!waiter) return;
       this.pending.delete(reply.id);
@@ -57,9 +61,9 @@ class WorkerEngine implements EngineHandle {
     worker.onerror = (event) => this.failAll(new Error(`tracker worker failed: ${event.message}`));
   }
 
-  static async start(init: EngineInit): Promise<WorkerEngine> {
+  static async start(init: EngineInit, onStage: (stage: LoadStage) => void): Promise<WorkerEngine> {
     const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'halfface-tracker' });
-    const handle = new WorkerEngine(worker);
+    const handle = new WorkerEngine(worker, onStage);
     try {
       await handle.call({ type: 'init', init });
     } catch (e) {
@@ -139,7 +143,7 @@ export class ExpressionTracker {
   private readonly smoother: ProbabilitySmoother | null;
   private readonly hysteresis: LabelHysteresis | null;
 
-  private constructor(private readonly engine: EngineHandle, private readonly options: TrackerOptions) {
+  private constructor(private readonly engine: EngineHandle, private readonly options: TrackerOptions, private readonly workerError: string | null) {
     const smoothing = options.smoothing;
     if (smoothing === false) {
       this.smoother = null;
@@ -157,18 +161,22 @@ export class ExpressionTracker {
   /** Loads the model (and detector), picks worker or main thread, warms up. */
   static async create(options: TrackerOptions): Promise<ExpressionTracker> {
     const init = engineInit(options);
-    const wantWorker = options.worker !== false && typeof Worker !== 'undefined' && typeof OffscreenCanvas !== 'undefined';
-    if (wantWorker) {
+    const onStage = (stage: LoadStage) => options.onProgress?.({ stage, step: LOAD_STAGES.indexOf(stage) + 1, steps: LOAD_STAGES.length });
+    let workerError: string | null = null;
+    if (options.worker === false) workerError = 'turned off (worker: false)';
+    else if (typeof Worker === 'undefined' || typeof OffscreenCanvas === 'undefined') workerError = 'this browser has no OffscreenCanvas in workers';
+    else {
       try {
-        return new ExpressionTracker(await WorkerEngine.start(init), options);
+        return new ExpressionTracker(await WorkerEngine.start(init, onStage), options, null);
       } catch (e) {
         // Only a backend the worker cannot start (typically WebGL in workers) is worth retrying here;
         // a missing or corrupt model fails the same on this thread.
         if (e instanceof TrackerError && e.code !== 'no-webgl') throw e;
+        workerError = (e as Error).message;
       }
     }
     const { InferenceEngine } = await import('./engine.js');
-    return new ExpressionTracker(new LocalEngine(await InferenceEngine.create(init)), options);
+    return new ExpressionTracker(new LocalEngine(await InferenceEngine.create(init, onStage)), options, workerError);
   }
 
   get state(): TrackerState {
@@ -178,6 +186,11 @@ export class ExpressionTracker {
   /** True when inference runs in a Web Worker. */
   get inWorker(): boolean {
     return this.engine.inWorker;
+  }
+
+  /** Why inference runs on the main thread (null when it runs in a worker): for a visible notice. */
+  get workerFallbackReason(): string | null {
+    return this.engine.inWorker ? null : this.workerError;
   }
 
   private setState(state: TrackerState) {

@@ -49,6 +49,21 @@ export interface TrackerOptions {
   wasmPaths?: string;
   /** Called whenever `state` changes (e.g. WebGL context lost, then recovered). */
   onStateChange?: (state: TrackerState) => void;
+  /** Called as create() moves through its stages, for a progress display. */
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/**
+ * Where create() is. Loading is mostly not bytes (the model is ~2 MB) but shader compilation, which
+ * on a software GPU takes longest: stages say more than a byte count would.
+ */
+export type LoadStage = 'fetching-model' | 'starting-gpu' | 'building-model' | 'loading-detector' | 'compiling-shaders';
+export const LOAD_STAGES: readonly LoadStage[] = ['fetching-model', 'starting-gpu', 'building-model', 'loading-detector', 'compiling-shaders'];
+export interface LoadProgress {
+  stage: LoadStage;
+  /** 1-based position of the stage in LOAD_STAGES, and their count */
+  step: number;
+  steps: number;
 }
 
 export interface TrackResult {

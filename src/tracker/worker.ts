@@ -5,11 +5,12 @@ import type { Reply, Request } from './protocol.js';
 import { TrackerError } from './types.js';
 
 let engine: InferenceEngine | null = null;
+const post = (reply: Reply) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(reply);
 
 async function handle(request: Request): Promise<unknown> {
   switch (request.type) {
     case 'init':
-      engine = await InferenceEngine.create(request.init);
+      engine = await InferenceEngine.create(request.init, (stage) => post({ id: request.id, progress: stage }));
       return engine.stats().backend;
     case 'run': {
       try {
@@ -41,5 +42,5 @@ self.onmessage = async (event: MessageEvent<Request>) => {
   } catch (e) {
     reply = { id: request.id, ok: false, code: e instanceof TrackerError ? e.code : null, message: e instanceof Error ? e.message : String(e) };
   }
-  (self as unknown as DedicatedWorkerGlobalScope).postMessage(reply);
+  post(reply);
 };

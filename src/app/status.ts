@@ -1,0 +1,31 @@
+/** The tracker's status as short lines of text: one source for the page's HUD and the in-headset panel. */
+import { LOAD_STAGES, type LoadProgress } from '../tracker/index.js';
+import type { AppState } from './store.js';
+
+const STAGE_TEXT: Record<LoadProgress['stage'], string> = {
+  'fetching-model': 'fetching the model',
+  'starting-gpu': 'starting WebGL',
+  'building-model': 'building the model',
+  'loading-detector': 'loading the face detector',
+  'compiling-shaders': 'compiling GPU shaders (slowest step)',
+};
+
+export function describeLoad(progress: LoadProgress | null): string {
+  if (!progress) return 'loading the expression model…';
+  return `loading the expression model: ${STAGE_TEXT[progress.stage]} (${progress.step}/${LOAD_STAGES.length})…`;
+}
+
+/** Where inference runs, and why when it is the main thread (that costs frame rate). */
+export function describeInference(s: Pick<AppState, 'trackerStatus' | 'trackerInWorker' | 'trackerFallback'>): string {
+  if (s.trackerStatus !== 'ready') return 'inference: not running';
+  if (s.trackerInWorker) return 'inference: in a worker (off the frame loop)';
+  return `inference: on the main thread${s.trackerFallback ? ` (worker: ${s.trackerFallback})` : ''}`;
+}
+
+/** Speed: render frames/s, tracked frames/s and mean inference time. */
+export function describeSpeed(s: Pick<AppState, 'trackerStatus' | 'trackRate' | 'inferenceMs'>, renderFps: number | null): string {
+  const render = renderFps != null && Number.isFinite(renderFps) ? `${renderFps.toFixed(0)} fps` : '– fps';
+  if (s.trackerStatus !== 'ready') return render;
+  const inference = s.inferenceMs != null ? ` · inference ${s.inferenceMs.toFixed(0)} ms` : '';
+  return `${render} · tracking ${s.trackRate.toFixed(1)}/s${inference}`;
+}

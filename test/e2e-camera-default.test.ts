@@ -1,0 +1,65 @@
+/**
+ * The path most users take: a camera with no stored region of interest, so the face detector runs.
+ * Inference (detector included) must run in the tracker's worker, and the page says where it runs,
+ * how fast it goes and, while loading, which stage it is in. Chromium's built-in fake camera (a test
+ * pattern, no face) is enough: the detector runs on every frame and falls back to the centre box.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, newContext, REPO_ROOT, startAppServer, type AppServer } from './helpers/e2e-app.js';
+
+describe('default camera path (face detector, no stored ROI)', () => {
+  let app: AppServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    app = await startAppServer();
+    browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('runs detection and inference in the worker and shows where, how fast, and load progress', async () => {
+    const context = await newContext(browser, app.baseUrl, ['camera']);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto('/', { waitUntil: 'domcontentloaded', timeout: 120_000 });
+    // Every load stage the page showed, polled while the tracker loads.
+    const stages = new Set<string>();
+    const seenText = new Set<string>();
+    const loadStart = Date.now();
+    while (Date.now() - loadStart < 240_000) {
+      const s = await page.evaluate(() => ({ status: window.__halfface?.trackerStatus, stage: window.__halfface?.loadProgress?.stage ?? null, text: document.querySelector('[data-testid=tracker-status]')?.textContent ?? '' }));
+      if (s.stage) stages.add(s.stage);
+      if (s.text) seenText.add(s.text);
+      if (s.status && s.status !== 'loading') break;
+      await page.waitForTimeout(150);
+    }
+    const ready = await page.evaluate(() => window.__halfface!);
+    expect(ready.trackerStatus, ready.trackerMessage ?? '').toBe('ready');
+    expect(ready.input?.kind).toBe('camera');
+    expect(ready.roi.mode).toBe('detector');
+    expect(ready.trackerInWorker, `worker fallback: ${ready.trackerFallback}`).toBe(true);
+    expect(ready.trackerFallback).toBeNull();
+    // The detector stage exists only on this path; shader compilation is the longest stage.
+    expect([...stages]).toEqual(expect.arrayContaining(['loading-detector', 'compiling-shaders']));
+    expect([...seenText].some((t) => /loading the expression model: .+ \(\d\/5\)/.test(t))).toBe(true);
+
+    await page.waitForFunction((n) => window.__halfface!.trackedFrames >= n + 2, ready.trackedFrames, { timeout: 180_000 });
+    const tracking = await page.evaluate(() => window.__halfface!);
+    expect(tracking.latest!.roi).toBeDefined();
+    expect(tracking.trackRate).toBeGreaterThan(0);
+    expect(tracking.inferenceMs).toBeGreaterThan(0);
+    expect(await page.getByTestId('inference-where').textContent()).toBe('inference: in a worker (off the frame loop)');
+    await page.waitForFunction(() => /\d+ fps · tracking \d+\.\d\/s · inference \d+ ms/.test(document.querySelector('[data-testid=speed]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    mkdirSync(resolve(REPO_ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: resolve(REPO_ROOT, 'test-results/e2e-camera-default.png') });
+    await context.close();
+    expect(errors).toEqual([]);
+  });
+});
