@@ -41,6 +41,9 @@ function modelsFolder(): Plugin {
 
 export default defineConfig({
   plugins: [react(), modelsFolder()],
+  // Not a single-page app: an unknown path (?model=/typo.json, ?avatar=/typo.vrm) must answer 404,
+  // not index.html with status 200, or the app cannot tell a missing file from a corrupt one.
+  appType: 'mpa',
   worker: { format: 'es' },
   // Listed up front (the worker's too) so Vite never discovers a dependency mid-session and reloads
   // the page or strands the tracker worker on an outdated pre-bundle.

@@ -67,13 +67,36 @@ describe('fallbacks', () => {
     const { page, close, errors } = await open('/?input=demo&avatar=/no-such-avatar.vrm', []);
     const message = page.getByTestId('avatar-error');
     await message.waitFor({ timeout: 60_000 });
-    expect(await message.textContent()).toMatch(/"no-such-avatar\.vrm" could not be loaded as a VRM or glTF avatar.*Keeping the current avatar/);
+    expect(await message.textContent()).toMatch(/"no-such-avatar\.vrm" was not found: the server answered HTTP 404.*Keeping the current avatar/);
     const s = await page.evaluate(() => window.__halfface!);
     expect(s.avatar.kind).toBe('default');
     expect(s.avatar.rendered).toBe('default');
     expect(s.avatar.error).toMatch(/no-such-avatar/);
     // The default head is still in the scene, with its ARKit morph targets.
     await page.waitForFunction(() => window.__halfface!.frames > 2 && 'jawOpen' in window.__halfface!.morph);
+    await close();
+    expect(errors).toEqual([]);
+  });
+
+  it('an avatar URL that answers with a web page (a single-page host): "not found", not "corrupt"', async () => {
+    // index.html stands for what SPA hosts send for any unknown path, with status 200.
+    const { page, close, errors } = await open('/?input=demo&avatar=/index.html', []);
+    const message = page.getByTestId('avatar-error');
+    await message.waitFor({ timeout: 60_000 });
+    expect(await message.textContent()).toMatch(/"index\.html" was not found: the server answered with a web page \(HTML\)/);
+    await close();
+    expect(errors).toEqual([]);
+  });
+
+  it('a model URL that does not exist: "not found", and the default model tracks instead', async () => {
+    const { page, close, errors } = await open('/?input=demo&model=/no-such-model.json', []);
+    const notice = page.getByTestId('model-notice');
+    await notice.waitFor({ timeout: 120_000 });
+    expect(await notice.textContent()).toMatch(/the model \/no-such-model\.json was not found: the server answered HTTP 404.*Using the default model \(\/models\/halfface\/model\.json\)/);
+    await page.waitForFunction(() => window.__halfface?.trackerStatus === 'ready' && window.__halfface.trackedFrames > 0, undefined, { timeout: 240_000 });
+    const s = await page.evaluate(() => window.__halfface!);
+    expect(s.trackerMessage).toBeNull();
+    expect(s.modelNotice).toMatch(/not found/);
     await close();
     expect(errors).toEqual([]);
   });
