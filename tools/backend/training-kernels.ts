@@ -6,7 +6,7 @@
  *   NHWC (stock tfjs runs ~20 small ops a layer, and its reductions transpose the whole tensor);
  * - Conv2DBackpropFilter as a register-tiled loop over the padded input (no transposes);
  * - MaxPoolGrad straight from the input's window maxima;
- * - no gradient for a network's input image (see skipInputGradient);
+ * - no gradient for a network's input image (see installConvLayer);
  * - Identity (which tfjs runs on every tensor a gradient saves) shares the data, as the cpu and
  *   webgl backends do, instead of copying it.
  * A configuration a kernel does not handle goes to the kernel it replaced, and is counted.
@@ -202,33 +202,34 @@ function filterGrad(fallback: KernelFunc): KernelFunc {
   };
 }
 
-/** Tensors (by data id) that are a network's input: nothing upstream needs their gradient. */
-const inputsWithoutGradient = new WeakSet<object>();
-
-/**
- * Marks a batch of images as a network input: the first convolution then skips computing the
- * gradient with respect to it (tfjs computes every input's gradient, and throws this one away).
- */
-export function skipInputGradient<T extends tf.Tensor>(images: T): T {
-  inputsWithoutGradient.add(images.dataId);
-  return images;
+interface ConvLayer {
+  rank: number;
+  bias: tf.LayerVariable | null;
+  kernel: tf.LayerVariable;
+  activation: { getClassName(): string } | null;
+  dataFormat: string;
+  strides: number[];
+  padding: 'same' | 'valid' | 'causal';
+  dilationRate: number | number[];
 }
 
-function installConvGradient(): void {
-  tf.registerGradient({
-    kernelName: 'Conv2D',
-    inputsToSave: ['x', 'filter'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const { dilations, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
-      if (!tf.backend_util.tupleValuesAreOne(dilations ?? 1)) throw new Error('gradient of a dilated conv2d is not implemented (tfjs has none either)');
-      const run = (name: string, inputs: object, more: object) => tf.engine().runKernel(name, inputs as never, { strides, pad, dataFormat, dimRoundingMode, ...more } as never) as tf.Tensor;
-      return {
-        x: () => (inputsWithoutGradient.has(x.dataId) ? tf.zerosLike(x) : run('Conv2DBackpropInput', { dy, filter }, { inputShape: x.shape })),
-        filter: () => run('Conv2DBackpropFilter', { x, dy }, { filterShape: filter.shape }),
-      };
-    },
-  });
+/**
+ * Sends Conv2D layers without bias or activation (ours: conv, then batch norm) to the plain conv2d
+ * op instead of tfjs-layers' fused one: the fused op's gradient computes the input's gradient
+ * eagerly, also for the network's input image, where nothing uses it; the plain op's gradient is
+ * lazy, and the tape never asks for that one. Same XNNPACK convolution forward.
+ */
+function installConvLayer(): void {
+  const proto = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })) as { call: (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor };
+  const stockCall = Object.getPrototypeOf(proto).call as typeof proto.call;
+  proto.call = function (this: ConvLayer, inputs, kwargs) {
+    const input = Array.isArray(inputs) ? inputs[0] : inputs;
+    const dilation = typeof this.dilationRate === 'number' ? [this.dilationRate] : this.dilationRate;
+    const plain = this.rank === 2 && this.bias === null && this.dataFormat === 'channelsLast' && this.padding !== 'causal'
+      && dilation.every((d) => d === 1) && (!this.activation || this.activation.getClassName().toLowerCase() === 'linear');
+    if (!plain || tf.getBackend() !== 'wasm') return stockCall.call(this, inputs, kwargs);
+    return tf.tidy(() => tf.conv2d(input as tf.Tensor4D, this.kernel.read() as tf.Tensor4D, this.strides as [number, number], this.padding as 'same' | 'valid'));
+  };
 }
 
 function replaceKernel(name: string, make: (fallback: KernelFunc) => KernelFunc): void {
@@ -305,6 +306,6 @@ export function installCompiledKernels(): void {
   replaceKernel('MaxPoolGrad', poolGrad);
   replaceKernel('Identity', shareIdentity);
   replaceKernel('Conv2DBackpropFilter', filterGrad);
-  installConvGradient();
+  installConvLayer();
   installBatchNormLayer();
 }

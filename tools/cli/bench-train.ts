@@ -12,7 +12,7 @@ import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { selectBackend } from '../backend/select.js';
-import { kernelCounts, skipInputGradient } from '../backend/training-kernels.js';
+import { kernelCounts } from '../backend/training-kernels.js';
 import { buildModel, parseArchitecture, type ArchitectureName } from '../model/architectures.js';
 import { crossEntropy } from '../train/losses.js';
 import { runCli } from './run-cli.js';
@@ -24,7 +24,7 @@ interface Measurement { architecture: ArchitectureName; kernels: Kernels; thread
 async function measure(name: ArchitectureName, batchSize: number, steps: number): Promise<number> {
   const model = buildModel(name);
   const optimizer = tf.train.adam(1e-3);
-  const x = skipInputGradient(tf.randomUniform([batchSize, 48, 48, 1]) as tf.Tensor4D);
+  const x = tf.randomUniform([batchSize, 48, 48, 1]) as tf.Tensor4D;
   const y = tf.oneHot(tf.randomUniform([batchSize], 0, 8, 'int32') as tf.Tensor1D, 8).toFloat() as tf.Tensor2D;
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const step = async () => {
