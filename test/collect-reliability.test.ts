@@ -340,3 +340,33 @@ describe('exports while uploads are being stored', () => {
     expect(inconsistent).toEqual([]);
   });
 });
+
+describe('npm run test:reliability', () => {
+  const run = (args: string[]) => new Promise<{ code: number | null; out: string }>((resolveRun) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/collect/reliability.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    child.once('exit', (code) => resolveRun({ code, out }));
+  });
+  const small = ['--clients', '3', '--uploads', '6', '--kills', '1', '--lock-ms', '2500', '--max-seconds', '120'];
+
+  it('a small run: parallel clients, a kill -9, a held lock and the bad-input corpus, nothing lost', async () => {
+    const { code, out } = await run(small);
+    console.log(out);
+    expect(code).toBe(0);
+    expect(out).toMatch(/kill -9 rounds\s+1\n/);
+    expect(out).toMatch(/conflicts \(409\)\s+3\n/);
+    expect(out).toMatch(/503 while locked\s+[1-9]/);
+    expect(out).toMatch(/bad inputs refused \(4xx\)\s+(\d+) \/ \1\n/);
+    expect(out).toMatch(/lost\s+0\n/);
+    expect(out).toMatch(/ok: nothing lost/);
+  });
+
+  it('exits non-zero when an acknowledged chunk is missing from the database', async () => {
+    const { code, out } = await run([...small, '--kills', '0', '--simulate-loss']);
+    expect(code).toBe(1);
+    expect(out).toMatch(/lost\s+1\n/);
+    expect(out).toMatch(/FAIL: 1 acknowledged chunk\(s\) lost/);
+  });
+});
