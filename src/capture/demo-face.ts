@@ -21,22 +21,32 @@ export interface FaceParams {
   width: number;
   /** brows up (+) or knitted down (-), -1..1 */
   brows: number;
-  /** teeth showing 0..1 */
+  /** teeth showing 0..1 (both rows once the jaw is open) */
   teeth: number;
+  /** mouth outline from round (0) to rectangular (1): a shout, a cry */
+  square: number;
+  /** nasolabial folds (nose to mouth corners) 0..1: deep in anger and in a broad smile */
+  folds: number;
+  /** chin raised under a pushed-up lower lip 0..1, with lines down from the mouth corners: sadness */
+  chin: number;
 }
 
 export const DEMO_SEQUENCE: readonly { name: string; params: FaceParams }[] = [
-  { name: 'neutral', params: { smile: 0, open: 0, width: 1, brows: 0, teeth: 0 } },
-  { name: 'happiness', params: { smile: 1, open: 0.35, width: 1.25, brows: 0.1, teeth: 1 } },
-  { name: 'surprise', params: { smile: 0, open: 1, width: 0.7, brows: 1, teeth: 0 } },
-  { name: 'sadness', params: { smile: -0.9, open: 0, width: 0.95, brows: 0.4, teeth: 0 } },
-  { name: 'anger', params: { smile: -0.3, open: 0.05, width: 0.9, brows: -1, teeth: 0.3 } },
+  { name: 'neutral', params: { smile: 0, open: 0, width: 1, brows: 0, teeth: 0, square: 0, folds: 0, chin: 0 } },
+  { name: 'happiness', params: { smile: 1, open: 0.35, width: 1.25, brows: 0.1, teeth: 1, square: 0, folds: 0, chin: 0 } },
+  { name: 'surprise', params: { smile: 0, open: 1, width: 0.7, brows: 1, teeth: 0, square: 0, folds: 0, chin: 0 } },
+  // The model sees only the lower half: sadness is a wide, drooping, half-open mouth over a raised
+  // chin with folds beside it; anger a tall rectangular shout with both rows of teeth bared and deep
+  // folds. Milder versions (a plain frown, pressed lips) read as neutral: test/demo-face.test.ts.
+  { name: 'sadness', params: { smile: -0.5, open: 0.3, width: 1.2, brows: 0.4, teeth: 0, square: 0, folds: 0.6, chin: 0.5 } },
+  { name: 'anger', params: { smile: 0, open: 1.2, width: 0.8, brows: -1, teeth: 1, square: 1, folds: 1, chin: 0 } },
 ];
 
 export const DEMO_HOLD_MS = 2600;
 export const DEMO_BLEND_MS = 400;
 
 const lerp = (a: number, b: number, t: number) => a + (b - a) * t;
+const PARAM_KEYS = ['smile', 'open', 'width', 'brows', 'teeth', 'square', 'folds', 'chin'] as const satisfies readonly (keyof FaceParams)[];
 
 /** The expression shown at time t (ms since start): holds, then blends into the next one. */
 export function demoFaceAt(tMs: number): { name: string; params: FaceParams } {
@@ -52,7 +62,7 @@ export function demoFaceAt(tMs: number): { name: string; params: FaceParams } {
   const p = current.params, q = next.params;
   return {
     name: s < 0.5 ? current.name : next.name,
-    params: { smile: lerp(p.smile, q.smile, s), open: lerp(p.open, q.open, s), width: lerp(p.width, q.width, s), brows: lerp(p.brows, q.brows, s), teeth: lerp(p.teeth, q.teeth, s) },
+    params: Object.fromEntries(PARAM_KEYS.map((k) => [k, lerp(p[k], q[k], s)])) as unknown as FaceParams,
   };
 }
 
@@ -112,41 +122,63 @@ export function drawDemoFace(ctx: CanvasRenderingContext2D, params: FaceParams, 
   ctx.quadraticCurveTo(cx + 8, cy + 22, cx + 10, cy + 17);
   ctx.stroke();
 
-  // mouth: corners lift with smile, the lower lip drops with the jaw
+  // mouth: corners lift with smile, the lower lip drops with the jaw. Each lip is a cubic curve: at
+  // square 0 it is exactly the old quadratic (degree-elevated), at 1 its control points reach out
+  // to the corners, giving the rectangular mouth of a shout or a cry.
   const mw = 30 * params.width, my = cy + 52;
-  const corner = -params.smile * 11;
+  const cornerY = my - params.smile * 11;
   const gap = 3 + params.open * 30;
   const upperMid = my - 3 - params.open * 3 + params.smile * 2;
-  const lowerMid = my + gap;
+  const lowerMid = my + gap - params.chin * 5;
+  const reach = 1 / 3 + params.square * 0.6;
+  const pull = 2 / 3 + params.square / 3;
+  const upperCtl = cornerY + pull * (upperMid - 2 + params.smile * 6 - cornerY);
+  const lowerCtl = cornerY + pull * (lowerMid + params.smile * 10 - cornerY);
+  const mouthPath = () => {
+    ctx.beginPath();
+    ctx.moveTo(cx - mw, cornerY);
+    ctx.bezierCurveTo(cx - mw * reach, upperCtl, cx + mw * reach, upperCtl, cx + mw, cornerY);
+    ctx.bezierCurveTo(cx + mw * reach, lowerCtl, cx - mw * reach, lowerCtl, cx - mw, cornerY);
+  };
   ctx.fillStyle = '#3a1518';
-  ctx.beginPath();
-  ctx.moveTo(cx - mw, my + corner);
-  ctx.quadraticCurveTo(cx, upperMid - 2 + params.smile * 6, cx + mw, my + corner);
-  ctx.quadraticCurveTo(cx, lowerMid + params.smile * 10, cx - mw, my + corner);
+  mouthPath();
   ctx.fill();
   if (params.teeth > 0.05) {
     ctx.save();
+    mouthPath();
     ctx.clip();
     ctx.fillStyle = `rgba(245,240,230,${Math.min(1, params.teeth)})`;
     ctx.fillRect(cx - mw, upperMid - 8 + params.smile * 4, mw * 2, 9 + params.open * 6);
+    // the lower row shows once the jaw is open (bared teeth)
+    if (params.open > 0.25) ctx.fillRect(cx - mw, lowerMid - 7 - params.open * 4, mw * 2, 12);
     ctx.restore();
   }
   ctx.strokeStyle = '#9c4a48';
   ctx.lineWidth = 4;
-  ctx.beginPath();
-  ctx.moveTo(cx - mw, my + corner);
-  ctx.quadraticCurveTo(cx, upperMid - 2 + params.smile * 6, cx + mw, my + corner);
-  ctx.quadraticCurveTo(cx, lowerMid + params.smile * 10, cx - mw, my + corner);
+  mouthPath();
   ctx.stroke();
   // the shadow under the lower lip and the chin crease: cues the model sees in photos
-  ctx.strokeStyle = 'rgba(90,55,40,0.45)';
-  ctx.lineWidth = 3;
+  const crease = lowerMid + 14 + params.smile * 6;
+  ctx.strokeStyle = `rgba(90,55,40,${0.45 + 0.4 * params.chin})`;
+  ctx.lineWidth = 3 + params.chin * 2;
   ctx.beginPath();
-  ctx.moveTo(cx - 12, lowerMid + 14 + params.smile * 6);
-  ctx.quadraticCurveTo(cx, lowerMid + 18 + params.smile * 6, cx + 12, lowerMid + 14 + params.smile * 6);
+  ctx.moveTo(cx - 12 - params.chin * 8, crease + params.chin * 4);
+  ctx.quadraticCurveTo(cx, crease - params.chin * 8, cx + 12 + params.chin * 8, crease + params.chin * 4);
   ctx.stroke();
-  if (params.smile > 0.3) {
-    ctx.strokeStyle = `rgba(120,75,55,${0.6 * params.smile})`;
+  if (params.chin > 0.05) {
+    // lines down and out from the drooping corners
+    ctx.strokeStyle = `rgba(90,55,40,${0.6 * params.chin})`;
+    for (const side of [-1, 1]) {
+      ctx.beginPath();
+      ctx.moveTo(cx + side * (mw + 2), cornerY + 2);
+      ctx.quadraticCurveTo(cx + side * (mw + 6), cornerY + 14, cx + side * (mw + 4), cornerY + 26);
+      ctx.stroke();
+    }
+  }
+  const folds = Math.max(params.folds, params.smile > 0.3 ? params.smile : 0);
+  if (folds > 0.05) {
+    ctx.strokeStyle = `rgba(110,65,48,${0.65 * folds})`;
+    ctx.lineWidth = 3 + folds * 2;
     for (const side of [-1, 1]) {
       ctx.beginPath();
       ctx.moveTo(cx + side * (mw - 2), cy + 12);

@@ -1,0 +1,89 @@
+/**
+ * The built-in demo face is the first thing a newcomer sees: each of its phases must be read by the
+ * shipped model as the expression it is named after. Each phase is drawn at several moments of its
+ * sway and tracked with smoothing off, through the same fixed ROI the app uses for the demo input.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, startHarness, type Harness } from '../tools/browser/harness.js';
+
+const SWAY_TIMES_MS = [0, 700, 1400, 2100, 2900, 3700];
+
+let harness: Harness;
+let page: Page;
+
+beforeAll(async () => {
+  harness = await startHarness();
+  ({ page } = await harness.openPage());
+  // A string, not a function: vitest would rewrite an import() inside a function for Node.
+  await page.evaluate("import('/src/capture/demo-face.ts').then((m) => { window.demoFace = m; })");
+});
+
+type DemoModule = typeof import('../src/capture/demo-face.js');
+declare global {
+  interface Window { demoFace: DemoModule }
+}
+afterAll(async () => {
+  await harness?.close();
+});
+
+describe('demo face', () => {
+  it('every phase is recognised as the expression it is named after', async () => {
+    const { phases, sheet } = await page.evaluate(async (times) => {
+      const demo = window.demoFace;
+      const tracker = await window.halfface.ExpressionTracker.create({
+        modelUrl: '/models/halfface/model.json',
+        roi: { mode: 'fixed', box: demo.DEMO_FACE_BOX, placement: 'face' },
+        smoothing: false,
+        worker: false,
+      });
+      const canvas = Object.assign(document.createElement('canvas'), { width: demo.DEMO_WIDTH, height: demo.DEMO_HEIGHT });
+      const ctx = canvas.getContext('2d')!;
+      const sheetCanvas = Object.assign(document.createElement('canvas'), { width: demo.DEMO_WIDTH * demo.DEMO_SEQUENCE.length, height: demo.DEMO_HEIGHT });
+      const out: { name: string; reads: { label: string; p: number }[] }[] = [];
+      let clock = 0;
+      for (const [i, phase] of demo.DEMO_SEQUENCE.entries()) {
+        const reads = [];
+        for (const t of times) {
+          demo.drawDemoFace(ctx, phase.params, t);
+          const result = (await tracker.track(canvas, (clock += 100)))!;
+          const raw = result.raw as Record<string, number>;
+          const label = Object.keys(raw).reduce((a, b) => (raw[b] > raw[a] ? b : a));
+          reads.push({ label, p: raw[phase.name] });
+        }
+        sheetCanvas.getContext('2d')!.drawImage(canvas, i * demo.DEMO_WIDTH, 0);
+        out.push({ name: phase.name, reads });
+      }
+      tracker.dispose();
+      return { phases: out, sheet: sheetCanvas.toDataURL('image/png') };
+    }, SWAY_TIMES_MS);
+    mkdirSync(resolve(REPO_ROOT, 'test-results'), { recursive: true });
+    writeFileSync(resolve(REPO_ROOT, 'test-results/demo-face-phases.png'), Buffer.from(sheet.split(',')[1], 'base64'));
+    for (const phase of phases) {
+      console.log(`[demo-face] ${phase.name}: ${phase.reads.map((r) => `${r.label} (${(r.p * 100).toFixed(0)}%)`).join(', ')}`);
+    }
+    expect(phases.map((p) => p.name)).toEqual(['neutral', 'happiness', 'surprise', 'sadness', 'anger']);
+    for (const phase of phases) {
+      // Read as drawn at every moment of the sway, by a clear margin (not a coin toss between two).
+      expect(phase.reads.map((r) => r.label), phase.name).toEqual(phase.reads.map(() => phase.name));
+      expect(Math.min(...phase.reads.map((r) => r.p)), phase.name).toBeGreaterThan(0.5);
+    }
+  });
+
+  it('holds and blends: demoFaceAt names the phase shown and interpolates between phases', async () => {
+    const samples = await page.evaluate(async () => {
+      const demo = window.demoFace;
+      const period = demo.DEMO_HOLD_MS + demo.DEMO_BLEND_MS;
+      return {
+        hold: demo.DEMO_SEQUENCE.map((_, i) => demo.demoFaceAt(i * period + 10).name),
+        mid: demo.demoFaceAt(3 * period + demo.DEMO_HOLD_MS + demo.DEMO_BLEND_MS / 2).params.open,
+        from: demo.DEMO_SEQUENCE[3].params.open,
+        to: demo.DEMO_SEQUENCE[4].params.open,
+      };
+    });
+    expect(samples.hold).toEqual(['neutral', 'happiness', 'surprise', 'sadness', 'anger']);
+    expect(samples.mid).toBeCloseTo((samples.from + samples.to) / 2, 5);
+  });
+});
