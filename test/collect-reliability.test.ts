@@ -7,13 +7,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryUploadQueue, recordingFromJson, ResearchRecorder, Uploader, type ExpressionSample, type UploadOutcome } from '../src/research/index.js';
 import { exportStudy } from '../tools/collect/export.js';
+import { freePort } from '../tools/collect/net.js';
 import { StudyStore } from '../tools/collect/store.js';
 import { STREAM_ORIGIN_MS, trackedStream } from './helpers/tracked-stream.js';
 
@@ -31,14 +31,6 @@ let dir: string;
 let tokenFile: string;
 let stream: ExpressionSample[];
 const running = new Set<ServerProcess>();
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
 
 async function startServer(db: string, port: number): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'tools/collect/cli.ts', '--db', db, '--token-file', tokenFile, '--port', String(port)], { stdio: 'pipe' });

@@ -19,7 +19,7 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,6 +29,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ARKIT_BLENDSHAPES, VRM_PRESETS } from '../../src/core/blendshapes.js';
 import { EXPRESSIONS } from '../../src/core/labels.js';
 import { MemoryUploadQueue, ResearchRecorder, Uploader, UPLOAD_PATH, type ExpressionSample, type UploadChunk, type UploadOutcome } from '../../src/research/index.js';
+import { seededRandom } from '../data/random.js';
+import { freePort } from './net.js';
 import { StudyStore } from './store.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -40,18 +42,6 @@ const count = (name: string, min: number, max: number) => (v: string) => {
   if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}..${max}`);
   return n;
 };
-
-/** Deterministic pseudo-random numbers (mulberry32): a rerun with the same --seed does the same things. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A plausible tracked frame: probabilities summing to 1, weights in 0..1. */
 function syntheticSample(rand: () => number, timestampMs: number): ExpressionSample {
@@ -93,14 +83,6 @@ interface Figures {
   undelivered: number;
   mismatchedSessions: number;
   crashes: string[];
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((r) => probe.close(r));
-  return port;
 }
 
 function startServer(db: string, tokenFile: string, port: number, figures: Figures): Promise<ServerProcess> {
@@ -351,7 +333,7 @@ async function main() {
     .opts();
   const started = Date.now();
   const deadline = started + o.maxSeconds * 1000;
-  const rand = random(o.seed);
+  const rand = seededRandom(o.seed);
   const figures: Figures = {
     accepted: 0, duplicates: 0, conflicts: 0, retries: 0, lockRefusals: 0, serverErrors: 0, unexpectedRejections: [], killRounds: 0,
     badInputs: 0, badInputsRefused: 0, badInputFailures: [], sessions: 0, chunks: 0, acknowledged: 0, lost: 0, undelivered: 0, mismatchedSessions: 0, crashes: [],
