@@ -43,7 +43,7 @@ async function onBothBackends(inputs: tf.Tensor[], f: (...t: tf.Tensor[]) => tf.
 const random = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
 beforeAll(async () => {
-  await useTrainingWasmBackend(1, 'ours');
+  await useTrainingWasmBackend(2, 'ours') // two threads: every kernel's work is split;
 });
 
 describe('Conv2DBackpropFilter', () => {

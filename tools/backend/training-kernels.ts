@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { splitRange, startKernelThreads, type KernelThreads } from './kernel-threads.js';
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -44,14 +45,29 @@ export const kernelCounts = { ours: {} as Record<string, number>, fallback: {} a
 const count = (table: Record<string, number>, name: string) => { table[name] = (table[name] ?? 0) + 1; };
 
 let exports: Exports | null = null;
+let pool: KernelThreads | null = null;
+let threadCount = 1;
 let scratch = { ptr: 0, bytes: 0 };
+
+/** Threads our kernels use (set with the backend's own thread count, before its first kernel). */
+export function setKernelThreads(threads: number): void {
+  threadCount = Math.max(1, threads);
+}
 
 function kernelsFor(backend: WasmBackendInternals): Exports {
   if (!exports) {
     const module = new WebAssembly.Module(readFileSync(KERNELS_WASM));
-    exports = new WebAssembly.Instance(module, { env: { memory: backend.wasm.wasmMemory } }).exports as unknown as Exports;
+    const memory = backend.wasm.wasmMemory;
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
+    pool = startKernelThreads(module, memory, exports as unknown as Record<string, (...a: number[]) => void>, threadCount);
   }
   return exports;
+}
+
+/** Runs kernel `name` on every thread, each on its own part of [0, total) (bounds multiples of step). */
+function parallel(name: keyof Exports, total: number, step: number, args: (begin: number, end: number, thread: number) => number[]): void {
+  const parts = splitRange(total, pool!.threads, step).map(([b, e], t) => args(b, e, t));
+  pool!.run(name, parts);
 }
 
 const address = (backend: WasmBackendInternals, t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
@@ -77,26 +93,38 @@ const batchNormTrain: KernelFunc = ({ inputs, backend: b, attrs }) => {
   const backend = b as WasmBackendInternals;
   const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
   const { epsilon } = attrs as unknown as { epsilon: number };
-  const k = kernelsFor(backend);
+  kernelsFor(backend);
   const C = x.shape[x.shape.length - 1];
   const P = rowsOf(x.shape);
   const y = backend.makeOutput(x.shape, 'float32');
   const mean = backend.makeOutput([C], 'float32');
   const variance = backend.makeOutput([C], 'float32');
-  const work = scratchBytes(backend, 8 * C);
-  const block = work;
-  const scale = work + 4 * C;
+  const T = threadCount;
+  // Per thread: a partial sum and a block buffer (C floats each); then the scale.
+  const work = scratchBytes(backend, 4 * C * (2 * T + 1));
+  const partial = (t: number) => work + 4 * C * 2 * t;
+  const block = (t: number) => partial(t) + 4 * C;
+  const scale = work + 4 * C * 2 * T;
   const [xp, mp, vp] = [x, mean, variance].map((t) => address(backend, t));
-  k.channel_sum(xp, 0, P, C, mp, block, 0);
-  const heap = () => backend.wasm.HEAPF32;
-  for (let c = 0; c < C; c++) heap()[mp / 4 + c] /= P;
-  k.channel_centered_dot(xp, mp, 0, 0, P, C, vp, block, 0);
-  const g = heap().subarray(address(backend, gamma) / 4, address(backend, gamma) / 4 + C);
-  for (let c = 0; c < C; c++) {
-    heap()[vp / 4 + c] /= P;
-    heap()[scale / 4 + c] = g[c] / Math.sqrt(heap()[vp / 4 + c] + epsilon);
-  }
-  k.channel_affine(xp, mp, scale, 0, 0, address(backend, beta), address(backend, y), 0, P, C);
+  /** Sums the threads' partials per channel into out (divided by P). */
+  const reduce = (out: number) => {
+    const heap = backend.wasm.HEAPF32;
+    for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let t = 0; t < T; t++) sum += heap[partial(t) / 4 + c];
+      heap[out / 4 + c] = sum / P;
+    }
+  };
+  parallel('channel_sum', P, 1, (p0, p1, t) => [xp, p0, p1, C, partial(t), block(t), 0]);
+  reduce(mp);
+  parallel('channel_centered_dot', P, 1, (p0, p1, t) => [xp, mp, 0, p0, p1, C, partial(t), block(t), 0]);
+  reduce(vp);
+  const heap = backend.wasm.HEAPF32;
+  const gOff = address(backend, gamma) / 4;
+  for (let c = 0; c < C; c++) heap[scale / 4 + c] = heap[gOff + c] / Math.sqrt(heap[vp / 4 + c] + epsilon);
+  const bp = address(backend, beta);
+  const yp = address(backend, y);
+  parallel('channel_affine', P, 1, (p0, p1) => [xp, mp, scale, 0, 0, bp, yp, p0, p1, C]);
   count(kernelCounts.ours, 'BatchNormTrain');
   return [y, mean, variance];
 };
@@ -110,30 +138,40 @@ const batchNormTrainGrad: KernelFunc = ({ inputs, backend: b, attrs }) => {
   const backend = b as WasmBackendInternals;
   const { dy, x, mean, variance, gamma } = inputs as Record<'dy' | 'x' | 'mean' | 'variance' | 'gamma', TensorInfo>;
   const { epsilon } = attrs as unknown as { epsilon: number };
-  const k = kernelsFor(backend);
+  kernelsFor(backend);
   const C = x.shape[x.shape.length - 1];
   const P = rowsOf(x.shape);
   const dx = backend.makeOutput(x.shape, 'float32');
   const dgamma = backend.makeOutput([C], 'float32');
   const dbeta = backend.makeOutput([C], 'float32');
-  const work = scratchBytes(backend, 16 * C);
-  const [block, a, bCoef, shift] = [0, 1, 2, 3].map((i) => work + 4 * C * i);
-  const [dyp, xp, mp, dgp, dbp] = [dy, x, mean, dgamma, dbeta].map((t) => address(backend, t));
-  k.channel_sum(dyp, 0, P, C, dbp, block, 0);
-  k.channel_centered_dot(xp, mp, dyp, 0, P, C, dgp, block, 0); // sum dy * xc, for now
+  const T = threadCount;
+  // Per thread: two partial sums and a block buffer; then the three coefficients.
+  const work = scratchBytes(backend, 4 * C * (3 * T + 3));
+  const sums = (t: number, which: 0 | 1) => work + 4 * C * (3 * t + which);
+  const block = (t: number) => work + 4 * C * (3 * t + 2);
+  const [a, bCoef, shift] = [0, 1, 2].map((i) => work + 4 * C * (3 * T + i));
+  const [dyp, xp, mp, dgp, dbp, dxp] = [dy, x, mean, dgamma, dbeta, dx].map((t) => address(backend, t));
+  parallel('channel_sum', P, 1, (p0, p1, t) => [dyp, p0, p1, C, sums(t, 0), block(t), 0]);
+  parallel('channel_centered_dot', P, 1, (p0, p1, t) => [xp, mp, dyp, p0, p1, C, sums(t, 1), block(t), 0]);
   const heap = backend.wasm.HEAPF32;
   const vOff = address(backend, variance) / 4;
   const gOff = address(backend, gamma) / 4;
   for (let c = 0; c < C; c++) {
+    let sumDy = 0;
+    let sumDyXc = 0;
+    for (let t = 0; t < T; t++) {
+      sumDy += heap[sums(t, 0) / 4 + c];
+      sumDyXc += heap[sums(t, 1) / 4 + c];
+    }
     const s = 1 / Math.sqrt(heap[vOff + c] + epsilon);
     const g = heap[gOff + c];
-    const sumDyXc = heap[dgp / 4 + c];
     heap[bCoef / 4 + c] = g * s;
     heap[a / 4 + c] = (-g * s * s * s * sumDyXc) / P;
-    heap[shift / 4 + c] = (-g * s * heap[dbp / 4 + c]) / P;
+    heap[shift / 4 + c] = (-g * s * sumDy) / P;
+    heap[dbp / 4 + c] = sumDy;
     heap[dgp / 4 + c] = s * sumDyXc;
   }
-  k.channel_affine(xp, mp, a, dyp, bCoef, shift, address(backend, dx), 0, P, C);
+  parallel('channel_affine', P, 1, (p0, p1) => [xp, mp, a, dyp, bCoef, shift, dxp, p0, p1, C]);
   count(kernelCounts.ours, 'BatchNormTrainGrad');
   return [dx, dgamma, dbeta];
 };
@@ -162,8 +200,9 @@ function poolGrad(fallback: KernelFunc): KernelFunc {
     const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
     const rows = info.batchSize * OH;
     const tiled = fh === fw && sh === fh && sw === fw && info.padInfo.top === 0 && info.padInfo.left === 0 && C % 4 === 0;
-    if (tiled) k.maxpool_grad_tiled(xp, dyp, dxp, H, W, C, OH, OW, fh, 0, rows);
+    if (tiled) parallel('maxpool_grad_tiled', rows, 1, (r0, r1) => [xp, dyp, dxp, H, W, C, OH, OW, fh, r0, r1]);
     else {
+      // Overlapping windows add into shared inputs: one thread.
       k.fill_zero(dxp, 0, rowsOf(input.shape) * C);
       k.maxpool_grad(xp, dyp, dxp, H, W, C, OH, OW, fh, fw, sh, sw, info.padInfo.top, info.padInfo.left, 0, rows);
     }
@@ -183,7 +222,7 @@ function filterGrad(fallback: KernelFunc): KernelFunc {
       count(kernelCounts.fallback, 'Conv2DBackpropFilter');
       return fallback(args);
     }
-    const k = kernelsFor(backend);
+    kernelsFor(backend);
     const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
     const { top, left } = info.padInfo;
     const Hp = Math.max(top + H, (OH - 1) * sh + KH);
@@ -192,11 +231,16 @@ function filterGrad(fallback: KernelFunc): KernelFunc {
     let xp = address(backend, x);
     if (Hp !== H || Wp !== W || top !== 0 || left !== 0) {
       const elements = N * Hp * Wp * Ci;
-      xp = scratchBytes(backend, 4 * elements);
-      k.fill_zero(xp, 0, elements);
-      k.pad_rows(address(backend, x), xp, H, W, Ci, Hp, Wp, top, left, 0, N * H);
+      const padded = scratchBytes(backend, 4 * elements);
+      const source = address(backend, x);
+      parallel('fill_zero', elements, 4, (b, e) => [padded, b, e]);
+      parallel('pad_rows', N * H, 1, (r0, r1) => [source, padded, H, W, Ci, Hp, Wp, top, left, r0, r1]);
+      xp = padded;
     }
-    k.conv_backprop_filter(xp, address(backend, dy), address(backend, dw), N, Hp, Wp, Ci, OH, OW, Co, KW, sh, sw, 1, 1, 0, KH * KW * Ci);
+    const dyp = address(backend, dy);
+    const dwp = address(backend, dw);
+    // Threads take disjoint tiles of 4 filter taps (kh, kw, ci): no sums to combine.
+    parallel('conv_backprop_filter', KH * KW * Ci, 4, (k0, k1) => [xp, dyp, dwp, N, Hp, Wp, Ci, OH, OW, Co, KW, sh, sw, 1, 1, k0, k1]);
     count(kernelCounts.ours, 'Conv2DBackpropFilter');
     return dw;
   };

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { installCompiledKernels } from './training-kernels.js';
+import { installCompiledKernels, setKernelThreads } from './training-kernels.js';
 
 const require = createRequire(import.meta.url);
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -235,6 +235,7 @@ export async function useTrainingWasmBackend(threads = cpus().length, kernels: K
   }
   requestedThreads = threads;
   setThreadsCount(threads);
+  setKernelThreads(threads);
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
   await tf.ready();
   return threads;
