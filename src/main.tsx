@@ -33,7 +33,9 @@ async function main() {
   const avatar = params.get('avatar');
   if (avatar) controller.loadAvatar(avatar, avatar.split('/').pop() || avatar);
   installDebugSnapshot(controller, port);
-  if (params.has('bench')) Object.assign(window, { __halffaceBench: { setTracking: (on: boolean) => controller.setTrackingEnabled(on), port } });
+  if (params.has('bench')) {
+    Object.assign(window, { __halffaceBench: { setTracking: (on: boolean) => controller.setTrackingEnabled(on), useCamera: () => controller.useCamera(), port } });
+  }
 
   navigator.xr?.isSessionSupported('immersive-vr').then(
     (supported) => controller.store.setState({ xrSupported: supported }),
