@@ -5,8 +5,9 @@
  */
 import { clearRoi, loadRoi, saveRoi, type StoredRoi } from '../capture/roi-store.js';
 import { listCameras, openCameraSource, openDemoSource, openFileSource, type VideoSource } from '../capture/sources.js';
-import { ExpressionTracker, TrackerError, type RoiOptions, type TrackResult } from '../tracker/index.js';
+import { ExpressionTracker, MIN_CALIBRATION_FRAMES, TrackerError, type RoiOptions, type TrackResult } from '../tracker/index.js';
 import { probeMissing } from '../scene/fetch-asset.js';
+import { checkNeutral } from './neutral-check.js';
 import { RateMeter } from './rate.js';
 import type { ExpressionRecorder } from './recorder.js';
 import { roiFor } from './roi.js';
@@ -36,6 +37,8 @@ export class AppController {
   /** the model in use: the requested one, or the default after the requested one failed */
   private modelUrl: string;
   private readonly trackMeter = new RateMeter();
+  /** raw outputs of the frames tracked while a neutral calibration runs (checked before it is kept) */
+  private calibrationSamples: TrackResult['raw'][] | null = null;
 
   constructor(private readonly options: ControllerOptions = {}) {
     this.modelUrl = options.modelUrl ?? DEFAULT_MODEL_URL;
@@ -185,6 +188,7 @@ export class AppController {
   private accept(result: TrackResult): void {
     const now = performance.now();
     this.trackMeter.push(now, result.timings.inferenceMs);
+    this.calibrationSamples?.push(result.raw);
     this.store.setState((s) => ({ latest: result, trackedFrames: s.trackedFrames + 1, trackRate: this.trackMeter.rate(now), inferenceMs: this.trackMeter.mean(now) }));
     if (this.store.getState().recording) this.recorder?.push(result);
   }
@@ -193,18 +197,38 @@ export class AppController {
     this.store.setState({ trackingEnabled: enabled, ...(enabled ? {} : { latest: null }) });
   }
 
-  async calibrateNeutral(durationMs = 3000): Promise<void> {
+  /**
+   * Records the neutral face for durationMs, stretched on a slow device so that enough frames
+   * (the tracker needs MIN_CALIBRATION_FRAMES) fall inside it; refuses a face that is not neutral.
+   */
+  async calibrateNeutral(durationMs?: number): Promise<void> {
+    if (durationMs === undefined) {
+      const rate = this.store.getState().trackRate;
+      const needMs = rate > 0 ? ((MIN_CALIBRATION_FRAMES + 1) / rate) * 1000 : 0;
+      durationMs = Math.min(30_000, Math.max(3000, Math.ceil(needMs)));
+    }
     const tracker = this.tracker;
     if (!tracker) {
       this.store.setState({ calibration: 'failed', calibrationMessage: 'the tracker is not ready yet' });
       return;
     }
     this.store.setState({ calibration: 'running', calibrationMessage: 'hold a neutral face…' });
+    const samples: TrackResult['raw'][] = [];
+    this.calibrationSamples = samples;
     try {
       await tracker.calibrateNeutral(durationMs);
+      const verdict = checkNeutral(samples);
+      if (!verdict.ok) {
+        // Fitted on an expression, the calibration would make that expression read as neutral from now on.
+        tracker.clearCalibration();
+        this.store.setState({ calibration: 'failed', calibrationMessage: `Calibration refused: ${verdict.reason}. Relax your face and try again; no calibration is applied.` });
+        return;
+      }
       this.store.setState({ calibration: 'done', calibrationMessage: 'neutral face calibrated' });
     } catch (e) {
       this.store.setState({ calibration: 'failed', calibrationMessage: (e as Error).message });
+    } finally {
+      if (this.calibrationSamples === samples) this.calibrationSamples = null;
     }
   }
 
