@@ -105,6 +105,19 @@ describe('MaxPoolGrad', () => {
   }
 });
 
+describe('ReLU gradient', () => {
+  it('matches cpu on a 4-d tensor and on an odd-sized 2-d one, zeros included', async () => {
+    for (const shape of [[2, 5, 7, 3], [3, 5]]) {
+      const x = tf.relu(random(shape, 13)); // exact zeros: the gradient there is 0, as in tfjs
+      const dy = random(shape, 14);
+      const before = kernelCounts.ours.ReluGrad ?? 0;
+      const { cpu, wasm } = await onBothBackends([tf.sub(x, 0.5), dy], (xx, dd) => [tf.grad((i: tf.Tensor) => tf.sum(tf.mul(tf.relu(i), dd)))(xx)]);
+      expect(relativeError(wasm[0], cpu[0])).toBeLessThan(TOLERANCE);
+      expect(kernelCounts.ours.ReluGrad).toBe(before + 1);
+    }
+  });
+});
+
 describe('batch norm in training mode', () => {
   const shapes = [[4, 5, 3, 8], [3, 4, 4, 6], [1, 3, 3, 1], [16, 12, 12, 32]];
   for (const shape of shapes) {

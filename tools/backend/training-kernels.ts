@@ -28,6 +28,7 @@ interface Exports {
   maxpool_grad(x: number, dy: number, dx: number, H: number, W: number, C: number, OH: number, OW: number, fh: number, fw: number, sh: number, sw: number, pt: number, pl: number, r0: number, r1: number): void;
   maxpool_grad_tiled(x: number, dy: number, dx: number, H: number, W: number, C: number, OH: number, OW: number, f: number, r0: number, r1: number): void;
   fill_zero(out: number, begin: number, end: number): void;
+  relu_grad(x: number, dy: number, dx: number, begin: number, end: number): void;
   pad_rows(x: number, xp: number, H: number, W: number, C: number, Hp: number, Wp: number, pt: number, pl: number, r0: number, r1: number): void;
   conv_backprop_filter(xp: number, dy: number, dw: number, N: number, Hp: number, Wp: number, Ci: number, OH: number, OW: number, Co: number,
     KW: number, sh: number, sw: number, dh: number, dw_: number, k0: number, k1: number): void;
@@ -320,6 +321,32 @@ function installBatchNormLayer(): void {
   };
 }
 
+const RELU_GRAD = 'HalffaceReluGrad';
+
+const reluGrad: KernelFunc = ({ inputs, backend: b }) => {
+  const backend = b as WasmBackendInternals;
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  kernelsFor(backend);
+  const dx = backend.makeOutput(x.shape, 'float32');
+  const [xp, dyp, dxp] = [x, dy, dx].map((t) => address(backend, t));
+  parallel('relu_grad', x.shape.reduce((a, b) => a * b, 1), 4, (b0, b1) => [xp, dyp, dxp, b0, b1]);
+  count(kernelCounts.ours, 'ReluGrad');
+  return dx;
+};
+
+/** ReLU's gradient as one kernel on wasm; tfjs's own formula elsewhere (the registry is global). */
+function installReluGradient(): void {
+  tf.registerGradient({
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      const g = dy as tf.Tensor;
+      return { x: () => (tf.getBackend() === 'wasm' && x.dtype === 'float32' ? tf.engine().runKernel(RELU_GRAD, { x, dy: g } as never) as tf.Tensor : tf.mul(g, tf.cast(tf.step(x), 'float32'))) };
+    },
+  });
+}
+
 /** No kernel writes into its inputs, so a clone can share the data (refcounted, like Reshape). */
 const shareIdentity = (fallback: KernelFunc): KernelFunc => (args) => {
   const { x } = args.inputs as { x: TensorInfo };
@@ -349,6 +376,8 @@ export function installCompiledKernels(): void {
   });
   replaceKernel('MaxPoolGrad', poolGrad);
   replaceKernel('Identity', shareIdentity);
+  tf.registerKernel({ kernelName: RELU_GRAD, backendName: 'wasm', kernelFunc: reluGrad });
+  installReluGradient();
   replaceKernel('Conv2DBackpropFilter', filterGrad);
   installConvLayer();
   installBatchNormLayer();

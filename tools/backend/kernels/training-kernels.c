@@ -147,6 +147,15 @@ void maxpool_grad_tiled(const f32 *x, const f32 *dy, f32 *dx, int H, int W, int 
   }
 }
 
+/* ReLU's gradient in one pass: dx = dy where x > 0, else 0 (tfjs: step, cast, multiply). */
+EXPORT(relu_grad)
+void relu_grad(const f32 *x, const f32 *dy, f32 *dx, long begin, long end) {
+  long i = begin;
+  const v128_t z = wasm_f32x4_splat(0.0f);
+  for (; i + 4 <= end; i += 4) wasm_v128_store(dx + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(x + i), z)));
+  for (; i < end; i++) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+
 EXPORT(fill_zero)
 void fill_zero(f32 *out, long begin, long end) {
   long i = begin;
