@@ -5,42 +5,79 @@ import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 
 const MODELS_DIR = resolve(import.meta.dirname, 'models');
-const TYPES: Record<string, string> = { '.json': 'application/json', '.bin': 'application/octet-stream', '.md': 'text/markdown' };
+const PROFILES_DIR = resolve(import.meta.dirname, 'node_modules/@webxr-input-profiles/assets/dist/profiles');
+const TYPES: Record<string, string> = { '.json': 'application/json', '.bin': 'application/octet-stream', '.md': 'text/markdown', '.glb': 'model/gltf-binary' };
 
 /**
- * Serves /models/... straight from the repository's models/ folder (no copy to keep in sync), so a
- * retrained model is picked up on reload; `vite build` emits the same files into dist/models/.
+ * WebXR controller profiles the app serves (the whole package is 98 MB): the controllers of the
+ * headsets we target, hands, and generic-trigger, the loader's fallback for any other controller.
+ * main.tsx points @react-three/xr here instead of its default, a CDN.
  */
-function modelsFolder(): Plugin {
+const XR_PROFILES = [
+  'meta-quest-touch-plus', 'meta-quest-touch-pro', 'oculus-touch-v3', 'oculus-touch-v2',
+  'pico-4', 'pico-4u', 'generic-hand', 'generic-trigger',
+];
+
+/** profilesList.json cut down to the profiles we serve, so no controller is sent to a missing file. */
+function profilesList(): string {
+  const all = JSON.parse(readFileSync(join(PROFILES_DIR, 'profilesList.json'), 'utf8')) as Record<string, unknown>;
+  return JSON.stringify(Object.fromEntries(Object.entries(all).filter(([id]) => XR_PROFILES.includes(id))), null, 2);
+}
+
+interface Folder { prefix: string; dir: string; files(): string[]; generated?: Record<string, () => string> }
+
+/** The files under a folder, as '/'-separated paths relative to it. */
+const walk = (dir: string, base = dir): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name), base) : [relative(base, join(dir, e.name)).split(sep).join('/')]));
+
+/**
+ * Serves folders straight from disk (no copy to keep in sync) in dev and preview, with 404 for
+ * anything else under their prefix; `vite build` emits the same files.
+ *   /models/...             the repository's models/ folder: a retrained model is picked up on reload
+ *   /xr-input-profiles/...  the controller profiles in XR_PROFILES
+ */
+function servedFolders(folders: Folder[]): Plugin {
   const serve = (url: string | undefined, res: ServerResponse, next: () => void) => {
     const path = decodeURIComponent((url ?? '').split('?')[0]);
-    if (!path.startsWith('/models/')) return next();
-    const file = resolve(MODELS_DIR, path.slice('/models/'.length));
-    if (!file.startsWith(MODELS_DIR + sep) || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
+    const folder = folders.find((f) => path.startsWith(f.prefix));
+    if (!folder) return next();
+    const name = path.slice(folder.prefix.length);
+    const generated = folder.generated?.[name];
+    const file = resolve(folder.dir, name);
+    if (!generated && (!file.startsWith(folder.dir + sep) || !folder.files().includes(name))) {
       res.statusCode = 404;
-      res.end(`no such model file: ${path}`);
+      res.end(`no such file: ${path}`);
       return;
     }
-    res.setHeader('Content-Type', TYPES[extname(file)] ?? 'application/octet-stream');
+    res.setHeader('Content-Type', TYPES[extname(name)] ?? 'application/octet-stream');
     res.setHeader('Cache-Control', 'no-cache');
-    createReadStream(file).pipe(res);
+    if (generated) res.end(generated());
+    else createReadStream(file).pipe(res);
   };
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
   return {
-    name: 'halfface-models-folder',
+    name: 'halfface-served-folders',
     configureServer(server) { server.middlewares.use((req, res, next) => serve(req.url, res, next)); },
     configurePreviewServer(server) { server.middlewares.use((req, res, next) => serve(req.url, res, next)); },
     generateBundle() {
-      for (const file of walk(MODELS_DIR)) {
-        this.emitFile({ type: 'asset', fileName: `models/${relative(MODELS_DIR, file).split(sep).join('/')}`, source: readFileSync(file) });
+      for (const folder of folders) {
+        const at = folder.prefix.slice(1);
+        for (const name of folder.files()) this.emitFile({ type: 'asset', fileName: at + name, source: readFileSync(join(folder.dir, name)) });
+        for (const [name, make] of Object.entries(folder.generated ?? {})) this.emitFile({ type: 'asset', fileName: at + name, source: make() });
       }
     },
   };
 }
 
+const modelsFolder: Folder = { prefix: '/models/', dir: MODELS_DIR, files: () => walk(MODELS_DIR) };
+const profilesFolder: Folder = {
+  prefix: '/xr-input-profiles/',
+  dir: PROFILES_DIR,
+  files: () => XR_PROFILES.flatMap((id) => walk(join(PROFILES_DIR, id)).map((f) => `${id}/${f}`)),
+  generated: { 'profilesList.json': profilesList },
+};
+
 export default defineConfig({
-  plugins: [react(), modelsFolder()],
+  plugins: [react(), servedFolders([modelsFolder, profilesFolder])],
   // Not a single-page app: an unknown path (?model=/typo.json, ?avatar=/typo.vrm) must answer 404,
   // not index.html with status 200, or the app cannot tell a missing file from a corrupt one.
   appType: 'mpa',

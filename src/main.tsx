@@ -29,7 +29,9 @@ async function main() {
   });
   const port = new ScenePort();
   // Emulation only when asked for (?xr=emulate), never silently on localhost.
-  const xrStore = createXRStore({ emulate: false, offerSession: false });
+  // Controller and hand models from our own origin (vite.config.ts serves them), not @react-three/xr's
+  // default CDN: nothing is fetched from third-party hosts, and XR works offline.
+  const xrStore = createXRStore({ emulate: false, offerSession: false, baseAssetPath: new URL('/xr-input-profiles/', location.href).href });
   const avatar = params.get('avatar');
   if (avatar) controller.loadAvatar(avatar, avatar.split('/').pop() || avatar);
   installDebugSnapshot(controller, port);

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, newContext, REPO_ROOT, startAppServer, type AppServer } from './helpers/e2e-app.js';
+import { launchChromium, newContext, REPO_ROOT, startAppServer, watchForeignRequests, type AppServer } from './helpers/e2e-app.js';
 
 describe('default camera path (face detector, no stored ROI)', () => {
   let app: AppServer;
@@ -25,6 +25,7 @@ describe('default camera path (face detector, no stored ROI)', () => {
 
   it('runs detection and inference in the worker and shows where, how fast, and load progress', async () => {
     const context = await newContext(browser, app.baseUrl, ['camera']);
+    const foreign = watchForeignRequests(context);
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -61,5 +62,6 @@ describe('default camera path (face detector, no stored ROI)', () => {
     await page.screenshot({ path: resolve(REPO_ROOT, 'test-results/e2e-camera-default.png') });
     await context.close();
     expect(errors).toEqual([]);
+    expect(foreign).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, newContext, startAppServer, type AppServer } from './helpers/e2e-app.js';
+import { launchChromium, newContext, startAppServer, watchForeignRequests, type AppServer } from './helpers/e2e-app.js';
 
 describe('fallbacks', () => {
   let app: AppServer;
@@ -27,12 +27,17 @@ describe('fallbacks', () => {
 
   async function open(path: string, permissions: string[], using = browser): Promise<{ page: Page; close: () => Promise<void>; errors: string[] }> {
     const context = await newContext(using, app.baseUrl, permissions);
+    const foreign = watchForeignRequests(context);
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     // The app's own readiness is waited for below; 'load' can take long on a busy machine.
     await page.goto(path, { waitUntil: 'domcontentloaded', timeout: 120_000 });
-    return { page, close: () => context.close(), errors };
+    const close = async () => {
+      await context.close();
+      expect(foreign, 'requests to hosts other than this machine').toEqual([]);
+    };
+    return { page, close, errors };
   }
 
   const demoPlaying = (page: Page) => page.waitForFunction(() => {

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, newContext, REPO_ROOT, startAppServer, type AppServer } from './helpers/e2e-app.js';
+import { launchChromium, newContext, REPO_ROOT, startAppServer, watchForeignRequests, type AppServer } from './helpers/e2e-app.js';
 
 describe('immersive-vr session in an emulated Quest 3', () => {
   let app: AppServer;
@@ -24,9 +24,15 @@ describe('immersive-vr session in an emulated Quest 3', () => {
 
   it('renders XR frames with the avatar and the panel while tracking runs', async () => {
     const context = await newContext(browser, app.baseUrl);
+    const foreign = watchForeignRequests(context);
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    // The emulated Quest 3's controllers: their profiles and models come from our own origin.
+    const profileFiles: string[] = [];
+    page.on('response', (r) => { if (r.url().includes('/xr-input-profiles/') && r.ok()) profileFiles.push(new URL(r.url()).pathname); });
     await page.goto('/?xr=emulate&input=demo');
     await page.waitForFunction(() => window.__halfface?.trackerStatus === 'ready' && window.__halfface.trackedFrames > 0, undefined, { timeout: 240_000 });
 
@@ -46,6 +52,11 @@ describe('immersive-vr session in an emulated Quest 3', () => {
     await context.close();
 
     expect(errors).toEqual([]);
+    expect(foreign).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    expect(profileFiles).toEqual(expect.arrayContaining(['/xr-input-profiles/profilesList.json']));
+    expect(profileFiles.some((p) => /\/xr-input-profiles\/[\w-]+\/profile\.json$/.test(p))).toBe(true);
+    expect(profileFiles.some((p) => /\/xr-input-profiles\/[\w-]+\/(left|right)\.glb$/.test(p)), profileFiles.join(', ')).toBe(true);
     expect(during.presenting).toBe(true);
     expect(during.avatarInView).toBe(true);
     expect(during.panelInView).toBe(true);

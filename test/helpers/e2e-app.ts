@@ -44,3 +44,18 @@ export async function newContext(browser: Browser, baseURL: string, permissions:
   await context.addInitScript('globalThis.__name = (f) => f;');
   return context;
 }
+
+/**
+ * Every request the context's pages and workers make to a host other than this machine: the app
+ * must fetch nothing from third-party hosts (CDNs included), in any mode. Inline URLs (data:,
+ * blob:) never leave the page.
+ */
+export function watchForeignRequests(context: BrowserContext): string[] {
+  const foreign: string[] = [];
+  context.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.protocol === 'data:' || url.protocol === 'blob:') return;
+    if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) foreign.push(request.url());
+  });
+  return foreign;
+}
