@@ -6,11 +6,13 @@
  *   ?xr=emulate      install the iwer WebXR emulator (Meta Quest 3) before the app starts: for tests
  *                    and for trying the immersive view without a headset
  *   ?worker=0        run inference on the main thread
+ *   ?osc[=ws://…]    send the blendshapes to the OSC bridge (npm run osc-bridge; default ws://127.0.0.1:9010)
  */
 import { createXRStore } from '@react-three/xr';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App.js';
+import { DEFAULT_OSC_BRIDGE_URL } from './bridge/osc-bridge-client.js';
 import { AppController } from './app/controller.js';
 import { installDebugSnapshot } from './app/debug.js';
 import { ScenePort } from './scene/probe.js';
@@ -32,6 +34,7 @@ async function main() {
   // Controller and hand models from our own origin (vite.config.ts serves them), not @react-three/xr's
   // default CDN: nothing is fetched from third-party hosts, and XR works offline.
   const xrStore = createXRStore({ emulate: false, offerSession: false, baseAssetPath: new URL('/xr-input-profiles/', location.href).href });
+  if (params.has('osc')) controller.setOsc(params.get('osc') || DEFAULT_OSC_BRIDGE_URL);
   const avatar = params.get('avatar');
   if (avatar) controller.loadAvatar(avatar, avatar.split('/').pop() || avatar);
   installDebugSnapshot(controller, port);

@@ -6,7 +6,8 @@ import { isAvatarFile } from '../scene/avatar-loader.js';
 import type { ScenePort } from '../scene/probe.js';
 import { Scene } from '../scene/Scene.js';
 import type { AppController } from './controller.js';
-import { describeInference, describeLoad, describeSpeed } from './status.js';
+import { DEFAULT_OSC_BRIDGE_URL } from '../bridge/osc-bridge-client.js';
+import { describeInference, describeLoad, describeOsc, describeSpeed } from './status.js';
 import { useStore } from './store.js';
 
 function InputPicker({ controller }: { controller: AppController }) {
@@ -50,6 +51,25 @@ function SpeedLine({ controller, port }: { controller: AppController; port: Scen
     return () => clearInterval(timer);
   }, [controller, port]);
   return <div className="detail" data-testid="speed">{text}</div>;
+}
+
+/** OSC output to the bridge: a toggle, the URL, and what the connection is doing. */
+function OscRow({ controller }: { controller: AppController }) {
+  const osc = useStore(controller.store, (s) => s.osc);
+  const [url, setUrl] = useState(osc.url ?? DEFAULT_OSC_BRIDGE_URL);
+  useEffect(() => { if (osc.url) setUrl(osc.url); }, [osc.url]);
+  return (
+    <>
+      <div className="row">
+        <label className="toggle">
+          <input type="checkbox" data-testid="osc-toggle" checked={osc.state !== 'off'} onChange={(e) => controller.setOsc(e.target.checked ? url.trim() : null)} /> OSC
+        </label>
+        <input aria-label="OSC bridge URL" value={url} onChange={(e) => setUrl(e.target.value)} disabled={osc.state !== 'off'} />
+      </div>
+      <div className={osc.state === 'connecting' ? 'detail warn' : 'detail'} data-testid="osc-status">{describeOsc(osc)}</div>
+      {osc.error && <div className="message error" data-testid="osc-error">{osc.error}</div>}
+    </>
+  );
 }
 
 export function App({ controller, xrStore, port }: { controller: AppController; xrStore: XRStore; port: ScenePort }) {
@@ -111,6 +131,7 @@ export function App({ controller, xrStore, port }: { controller: AppController; 
           <input placeholder="avatar URL (.vrm / .glb) or drop a file" value={avatarUrl} onChange={(e) => setAvatarUrl(e.target.value)} />
           <button type="submit">Load</button>
         </form>
+        <OscRow controller={controller} />
         <div className="avatar-line" data-testid="avatar-name">avatar: {s.avatar.name}{s.avatarLoading ? ' (loading another…)' : ''}</div>
         {s.avatarError && (
           <div className="message error" role="alert" data-testid="avatar-error">

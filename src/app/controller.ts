@@ -6,6 +6,7 @@
 import { clearRoi, loadRoi, saveRoi, type StoredRoi } from '../capture/roi-store.js';
 import { listCameras, openCameraSource, openDemoSource, openFileSource, type VideoSource } from '../capture/sources.js';
 import { ExpressionTracker, MIN_CALIBRATION_FRAMES, TrackerError, type RoiOptions, type TrackResult } from '../tracker/index.js';
+import { connectOscBridge, DEFAULT_OSC_BRIDGE_URL, type OscBridgeClient } from '../bridge/osc-bridge-client.js';
 import { probeMissing } from '../scene/fetch-asset.js';
 import { checkNeutral } from './neutral-check.js';
 import { RateMeter } from './rate.js';
@@ -37,6 +38,7 @@ export class AppController {
   /** the model in use: the requested one, or the default after the requested one failed */
   private modelUrl: string;
   private readonly trackMeter = new RateMeter();
+  private osc: OscBridgeClient | null = null;
   /** raw outputs of the frames tracked while a neutral calibration runs (checked before it is kept) */
   private calibrationSamples: TrackResult['raw'][] | null = null;
 
@@ -189,6 +191,7 @@ export class AppController {
     const now = performance.now();
     this.trackMeter.push(now, result.timings.inferenceMs);
     this.calibrationSamples?.push(result.raw);
+    if (this.osc?.send(result.blendshapes)) this.store.setState((s) => ({ osc: { ...s.osc, sent: s.osc.sent + 1 } }));
     this.store.setState((s) => ({ latest: result, trackedFrames: s.trackedFrames + 1, trackRate: this.trackMeter.rate(now), inferenceMs: this.trackMeter.mean(now) }));
     if (this.store.getState().recording) this.recorder?.push(result);
   }
@@ -258,6 +261,35 @@ export class AppController {
     }
   }
 
+  /**
+   * Sends every tracker result's blendshapes to an OSC bridge (`npm run osc-bridge`) at a ws:// URL;
+   * null turns it off. Nothing is sent anywhere unless the user asks for it.
+   */
+  setOsc(url: string | null): void {
+    this.osc?.close();
+    this.osc = null;
+    if (url === null) {
+      this.store.setState((s) => ({ osc: { ...s.osc, url: null, state: 'off', error: null } }));
+      return;
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      this.store.setState((s) => ({ osc: { ...s.osc, url: null, state: 'off', error: `"${url}" is not a URL; the OSC bridge listens at ${DEFAULT_OSC_BRIDGE_URL}` } }));
+      return;
+    }
+    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+      this.store.setState((s) => ({ osc: { ...s.osc, url: null, state: 'off', error: `the OSC bridge URL must start with ws:// or wss://, got "${url}"` } }));
+      return;
+    }
+    this.store.setState((s) => ({ osc: { ...s.osc, url: parsed.href, state: 'connecting', error: null, sent: 0 } }));
+    this.osc = connectOscBridge(parsed.href, {
+      onStateChange: (state) => this.store.setState((s) => ({ osc: { ...s.osc, state: state === 'closed' ? 'off' : state, ...(state === 'open' ? { error: null } : {}) } })),
+      onError: (message) => this.store.setState((s) => ({ osc: { ...s.osc, error: `the bridge refused an update: ${message}` } })),
+    });
+  }
+
   loadAvatar(url: string, name = url): void {
     this.store.setState({ avatarSource: { url, name }, avatarError: null });
   }
@@ -273,6 +305,8 @@ export class AppController {
     this.tracker = null;
     this.source?.stop();
     this.source = null;
+    this.osc?.close();
+    this.osc = null;
   }
 }
 

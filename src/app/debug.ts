@@ -33,6 +33,7 @@ export function snapshot(controller: AppController, port: ScenePort) {
     triangles: port.triangles,
     calibration: s.calibration,
     recording: s.recording,
+    osc: s.osc,
     history: port.history.map((h) => ({ ...h })),
   };
 }

@@ -1,6 +1,6 @@
 /** The tracker's status as short lines of text: one source for the page's HUD and the in-headset panel. */
 import { LOAD_STAGES, type LoadProgress } from '../tracker/index.js';
-import type { AppState } from './store.js';
+import type { AppState, OscStatus } from './store.js';
 
 const STAGE_TEXT: Record<LoadProgress['stage'], string> = {
   'fetching-model': 'fetching the model',
@@ -28,4 +28,11 @@ export function describeSpeed(s: Pick<AppState, 'trackerStatus' | 'trackRate' | 
   if (s.trackerStatus !== 'ready') return render;
   const inference = s.inferenceMs != null ? ` · inference ${s.inferenceMs.toFixed(0)} ms` : '';
   return `${render} · tracking ${s.trackRate.toFixed(1)}/s${inference}`;
+}
+
+/** The OSC output: off, connecting (with the likely cause), or sending. */
+export function describeOsc(osc: OscStatus): string {
+  if (osc.state === 'off') return 'OSC: off';
+  if (osc.state === 'connecting') return `OSC: connecting to ${osc.url}… (is \`npm run osc-bridge\` running?)`;
+  return `OSC: sending to ${osc.url} (${osc.sent} updates)`;
 }

@@ -47,6 +47,16 @@ export interface CameraInfo { deviceId: string; label: string }
 
 export type AvatarKind = 'default' | 'vrm' | 'gltf';
 
+export interface OscStatus {
+  /** the bridge's WebSocket URL; null while OSC output is off */
+  url: string | null;
+  state: 'off' | 'connecting' | 'open';
+  /** a bad URL, or the bridge's complaint about a message */
+  error: string | null;
+  /** updates handed to the bridge */
+  sent: number;
+}
+
 export interface AppState {
   trackerStatus: 'loading' | 'ready' | 'error';
   trackerMessage: string | null;
@@ -80,6 +90,7 @@ export interface AppState {
   presenting: boolean;
   roiEditorOpen: boolean;
   recorderMessage: string | null;
+  osc: OscStatus;
 }
 
 export const initialAppState: AppState = {
@@ -109,4 +120,5 @@ export const initialAppState: AppState = {
   presenting: false,
   roiEditorOpen: false,
   recorderMessage: null,
+  osc: { url: null, state: 'off', error: null, sent: 0 },
 };

@@ -70,7 +70,7 @@ export function Panel({ controller, port, position, rotationY }: { controller: A
       probabilities: latest?.probabilities ?? null,
       input: s.input ? `${s.input.kind === 'demo' ? 'demo' : s.input.kind}: ${s.input.label}` : 'none',
       roi: describeRoi(s.roi, latest?.roi),
-      status: s.trackerStatus === 'loading' ? describeLoad(s.loadProgress) : `${describeInference(s)}`,
+      status: s.trackerStatus === 'loading' ? describeLoad(s.loadProgress) : `${describeInference(s)}${s.osc.state === 'off' ? '' : ` · OSC ${s.osc.state === 'open' ? 'sending' : 'connecting…'}`}`,
       speed: describeSpeed(s, port.fps()),
       message: s.trackerMessage ?? s.calibrationMessage ?? s.recorderMessage ?? s.modelNotice ?? s.inputNotice,
     });
