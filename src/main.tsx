@@ -6,6 +6,8 @@
  *   ?xr=emulate      install the iwer WebXR emulator (Meta Quest 3) before the app starts: for tests
  *                    and for trying the immersive view without a headset
  *   ?worker=0        run inference on the main thread
+ *   ?participant=ID&condition=NAME  research session defaults (editable on the page)
+ *   ?collect=URL     a collection server (npm run collect) to upload sessions to, after its token is entered
  *   ?osc[=ws://…]    send the blendshapes to the OSC bridge (npm run osc-bridge; default ws://127.0.0.1:9010)
  */
 import { createXRStore } from '@react-three/xr';
@@ -28,6 +30,9 @@ async function main() {
     modelUrl: params.get('model') ?? undefined,
     input: params.get('input') === 'demo' ? 'demo' : 'camera',
     worker: params.get('worker') !== '0',
+    participantId: params.get('participant') ?? undefined,
+    condition: params.get('condition') ?? undefined,
+    collect: params.get('collect'),
   });
   const port = new ScenePort();
   // Emulation only when asked for (?xr=emulate), never silently on localhost.

@@ -7,6 +7,7 @@ import type { ScenePort } from '../scene/probe.js';
 import { Scene } from '../scene/Scene.js';
 import type { AppController } from './controller.js';
 import { DEFAULT_OSC_BRIDGE_URL } from '../bridge/osc-bridge-client.js';
+import { StudyBox } from './StudyBox.js';
 import { describeInference, describeLoad, describeOsc, describeSpeed } from './status.js';
 import { useStore } from './store.js';
 
@@ -100,6 +101,15 @@ export function App({ controller, xrStore, port }: { controller: AppController; 
     };
   }, [controller, store]);
 
+  useEffect(() => {
+    // M marks an event while recording (not while typing in a field).
+    const key = (e: KeyboardEvent) => {
+      if ((e.key === 'm' || e.key === 'M') && !(e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement)) controller.study.mark('keyboard');
+    };
+    window.addEventListener('keydown', key);
+    return () => window.removeEventListener('keydown', key);
+  }, [controller]);
+
   useEffect(() => xrStore.subscribe((x) => store.setState({ presenting: x.session != null })), [xrStore, store]);
 
   const latest = s.latest;
@@ -131,6 +141,7 @@ export function App({ controller, xrStore, port }: { controller: AppController; 
           <input placeholder="avatar URL (.vrm / .glb) or drop a file" value={avatarUrl} onChange={(e) => setAvatarUrl(e.target.value)} />
           <button type="submit">Load</button>
         </form>
+        <StudyBox controller={controller} />
         <OscRow controller={controller} />
         <div className="avatar-line" data-testid="avatar-name">avatar: {s.avatar.name}{s.avatarLoading ? ' (loading another…)' : ''}</div>
         {s.avatarError && (

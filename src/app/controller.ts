@@ -10,6 +10,7 @@ import { connectOscBridge, DEFAULT_OSC_BRIDGE_URL, type OscBridgeClient } from '
 import { probeMissing } from '../scene/fetch-asset.js';
 import { checkNeutral } from './neutral-check.js';
 import { RateMeter } from './rate.js';
+import { initialStudyState, Study } from './study.js';
 import type { ExpressionRecorder } from './recorder.js';
 import { roiFor } from './roi.js';
 import { createStore, initialAppState, type AppState, type Store } from './store.js';
@@ -24,6 +25,10 @@ export interface ControllerOptions {
   input?: 'camera' | 'demo';
   /** run inference in a worker (default true) */
   worker?: boolean;
+  /** research session defaults and the collection server to upload to (none: nothing is uploaded) */
+  participantId?: string;
+  condition?: string;
+  collect?: string | null;
 }
 
 export class AppController {
@@ -42,8 +47,14 @@ export class AppController {
   /** raw outputs of the frames tracked while a neutral calibration runs (checked before it is kept) */
   private calibrationSamples: TrackResult['raw'][] | null = null;
 
+  /** the research session the record button drives (replaced with setRecorder) */
+  readonly study: Study;
+
   constructor(private readonly options: ControllerOptions = {}) {
     this.modelUrl = options.modelUrl ?? DEFAULT_MODEL_URL;
+    this.store.setState({ study: initialStudyState(options.collect ?? null, options.participantId, options.condition) });
+    this.study = new Study(this.store);
+    this.recorder = this.study;
   }
 
   get video(): HTMLVideoElement | null {
@@ -307,6 +318,7 @@ export class AppController {
     this.source = null;
     this.osc?.close();
     this.osc = null;
+    this.study.dispose();
   }
 }
 

@@ -34,6 +34,7 @@ export function snapshot(controller: AppController, port: ScenePort) {
     calibration: s.calibration,
     recording: s.recording,
     osc: s.osc,
+    study: (({ recording: _recording, ...rest }) => rest)(s.study),
     history: port.history.map((h) => ({ ...h })),
   };
 }

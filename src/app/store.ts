@@ -5,6 +5,7 @@
  */
 import { useSyncExternalStore } from 'react';
 import type { LoadProgress, RoiOptions, TrackResult } from '../tracker/index.js';
+import { initialStudyState, type StudyState } from './study.js';
 
 export interface Store<S> {
   getState(): S;
@@ -91,6 +92,7 @@ export interface AppState {
   roiEditorOpen: boolean;
   recorderMessage: string | null;
   osc: OscStatus;
+  study: StudyState;
 }
 
 export const initialAppState: AppState = {
@@ -121,4 +123,5 @@ export const initialAppState: AppState = {
   roiEditorOpen: false,
   recorderMessage: null,
   osc: { url: null, state: 'off', error: null, sent: 0 },
+  study: initialStudyState(null),
 };

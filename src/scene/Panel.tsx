@@ -2,57 +2,26 @@
  * The in-headset panel: live class probabilities, input, ROI and tracker status on a canvas texture,
  * plus calibrate-neutral and record buttons that controller rays, hands and the mouse can press.
  */
-import { useFrame, type ThreeEvent } from '@react-three/fiber';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useFrame } from '@react-three/fiber';
+import { useEffect, useRef } from 'react';
 import * as THREE from 'three';
 import type { AppController } from '../app/controller.js';
 import { describeRoi } from '../app/roi.js';
 import { describeInference, describeLoad, describeSpeed } from '../app/status.js';
 import { useStore } from '../app/store.js';
 import type { ScenePort } from './probe.js';
-import { drawButton, drawPanel, PANEL_PX } from './panel-draw.js';
+import { QuestionnairePanel } from './QuestionnairePanel.js';
+import { drawPanel, PANEL_PX } from './panel-draw.js';
+import { PanelButton, useCanvasTexture } from './PanelButton.js';
 
 const PANEL_WIDTH_M = 0.56;
 const REDRAW_MS = 120;
-
-function useCanvasTexture(width: number, height: number) {
-  return useMemo(() => {
-    const canvas = document.createElement('canvas');
-    canvas.width = width;
-    canvas.height = height;
-    const texture = new THREE.CanvasTexture(canvas);
-    texture.colorSpace = THREE.SRGBColorSpace;
-    texture.anisotropy = 4;
-    return { canvas, ctx: canvas.getContext('2d')!, texture };
-  }, [width, height]);
-}
-
-function PanelButton({ text, active, position, onPress, name }: { text: string; active: boolean; position: [number, number, number]; onPress: () => void; name: string }) {
-  const { ctx, texture } = useCanvasTexture(512, 128);
-  const [hover, setHover] = useState(false);
-  useEffect(() => {
-    drawButton(ctx, text, active, hover);
-    texture.needsUpdate = true;
-  }, [ctx, texture, text, active, hover]);
-  useEffect(() => () => texture.dispose(), [texture]);
-  return (
-    <mesh
-      name={name}
-      position={position}
-      onClick={(e: ThreeEvent<MouseEvent>) => { e.stopPropagation(); onPress(); }}
-      onPointerOver={() => setHover(true)}
-      onPointerOut={() => setHover(false)}
-    >
-      <planeGeometry args={[0.26, 0.065]} />
-      <meshBasicMaterial map={texture} transparent toneMapped={false} />
-    </mesh>
-  );
-}
 
 export function Panel({ controller, port, position, rotationY }: { controller: AppController; port: ScenePort; position: [number, number, number]; rotationY: number }) {
   const store = controller.store;
   const { ctx, texture } = useCanvasTexture(PANEL_PX.width, PANEL_PX.height);
   const recording = useStore(store, (s) => s.recording);
+  const studyPhase = useStore(store, (s) => s.study.phase);
   const calibrating = useStore(store, (s) => s.calibration === 'running');
   const lastDraw = useRef(-Infinity);
   const height = (PANEL_WIDTH_M * PANEL_PX.height) / PANEL_PX.width;
@@ -83,8 +52,10 @@ export function Panel({ controller, port, position, rotationY }: { controller: A
         <planeGeometry args={[PANEL_WIDTH_M, height]} />
         <meshBasicMaterial map={texture} transparent toneMapped={false} side={THREE.DoubleSide} />
       </mesh>
-      <PanelButton name="button-calibrate" text={calibrating ? 'Calibrating…' : 'Calibrate neutral'} active={calibrating} position={[-0.14, -height / 2 - 0.05, 0]} onPress={() => void controller.calibrateNeutral()} />
-      <PanelButton name="button-record" text={recording ? '■ Stop' : '● Record'} active={recording} position={[0.14, -height / 2 - 0.05, 0]} onPress={() => void controller.toggleRecording()} />
+      <PanelButton name="button-calibrate" text={calibrating ? 'Calibrating…' : 'Calibrate'} active={calibrating} size={[0.17, 0.06]} position={[-0.185, -height / 2 - 0.05, 0]} onPress={() => void controller.calibrateNeutral()} />
+      <PanelButton name="button-record" text={recording ? '■ Stop' : '● Record'} active={recording} size={[0.17, 0.06]} position={[0, -height / 2 - 0.05, 0]} onPress={() => void controller.toggleRecording()} />
+      <PanelButton name="button-mark" text="Mark" active={false} size={[0.17, 0.06]} position={[0.185, -height / 2 - 0.05, 0]} onPress={() => controller.study.mark('controller')} />
+      {studyPhase === 'questionnaire' && <QuestionnairePanel controller={controller} position={[0, -height / 2 - 0.2, 0.01]} />}
     </group>
   );
 }
