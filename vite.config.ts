@@ -24,7 +24,14 @@ function profilesList(): string {
   return JSON.stringify(Object.fromEntries(Object.entries(all).filter(([id]) => XR_PROFILES.includes(id))), null, 2);
 }
 
-interface Folder { prefix: string; dir: string; files(): string[]; generated?: Record<string, () => string> }
+interface Folder {
+  prefix: string;
+  dir: string;
+  files(): string[];
+  /** what `vite build` emits (default: files()); dev and preview serve all of files() */
+  buildFiles?(): string[];
+  generated?: Record<string, () => string>;
+}
 
 /** The files under a folder, as '/'-separated paths relative to it. */
 const walk = (dir: string, base = dir): string[] =>
@@ -61,14 +68,23 @@ function servedFolders(folders: Folder[]): Plugin {
     generateBundle() {
       for (const folder of folders) {
         const at = folder.prefix.slice(1);
-        for (const name of folder.files()) this.emitFile({ type: 'asset', fileName: at + name, source: readFileSync(join(folder.dir, name)) });
+        for (const name of (folder.buildFiles ?? folder.files)()) this.emitFile({ type: 'asset', fileName: at + name, source: readFileSync(join(folder.dir, name)) });
         for (const [name, make] of Object.entries(folder.generated ?? {})) this.emitFile({ type: 'asset', fileName: at + name, source: make() });
       }
     },
   };
 }
 
-const modelsFolder: Folder = { prefix: '/models/', dir: MODELS_DIR, files: () => walk(MODELS_DIR) };
+/**
+ * The app loads one model (DEFAULT_MODEL_URL, models/halfface); the pipeline's other exports stay
+ * available to ?model= on the dev server but are not shipped (16 MB → 2.4 MB).
+ */
+const modelsFolder: Folder = {
+  prefix: '/models/',
+  dir: MODELS_DIR,
+  files: () => walk(MODELS_DIR),
+  buildFiles: () => walk(join(MODELS_DIR, 'halfface')).map((f) => `halfface/${f}`),
+};
 const profilesFolder: Folder = {
   prefix: '/xr-input-profiles/',
   dir: PROFILES_DIR,
@@ -76,8 +92,29 @@ const profilesFolder: Folder = {
   generated: { 'profilesList.json': profilesList },
 };
 
+/**
+ * @react-three/xr imports its emulator (iwer's dev UI and five synthetic rooms, 5.7 MB of chunks) for
+ * its `emulate` option, which the app turns off: ?xr=emulate installs iwer itself (main.tsx). The
+ * module is replaced by one that says so, and the rooms are never emitted.
+ */
+function withoutXrStoreEmulator(): Plugin {
+  const STUB = '\0halfface-no-xr-emulator';
+  return {
+    name: 'halfface-without-xr-store-emulator',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      if (source === './emulate.js' && importer && /[\\/]@pmndrs[\\/]xr[\\/]dist[\\/]/.test(importer)) return STUB;
+      return null;
+    },
+    load(id) {
+      if (id !== STUB) return null;
+      return `export function emulate() { throw new Error('the @react-three/xr emulator is not bundled: open the app with ?xr=emulate (iwer)'); }`;
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), servedFolders([modelsFolder, profilesFolder])],
+  plugins: [react(), servedFolders([modelsFolder, profilesFolder]), withoutXrStoreEmulator()],
   // Not a single-page app: an unknown path (?model=/typo.json, ?avatar=/typo.vrm) must answer 404,
   // not index.html with status 200, or the app cannot tell a missing file from a corrupt one.
   appType: 'mpa',
