@@ -18,8 +18,10 @@ import { DEFAULT_OSC_BRIDGE_URL } from './bridge/osc-bridge-client.js';
 import { AppController } from './app/controller.js';
 import { installDebugSnapshot } from './app/debug.js';
 import { ScenePort } from './scene/probe.js';
+import { quietDependencyDeprecations } from './scene/three-console.js';
 
 async function main() {
+  quietDependencyDeprecations();
   const params = new URLSearchParams(location.search);
   if (params.get('xr') === 'emulate') {
     const { XRDevice, metaQuest3 } = await import('iwer');
