@@ -73,11 +73,27 @@ function OscRow({ controller }: { controller: AppController }) {
   );
 }
 
+/** Phones and small windows: the controls fold away behind a menu button so the scene stays visible. */
+const COMPACT_QUERY = '(max-width: 699px), (max-height: 559px)';
+
+function useCompactWindow(): boolean {
+  const [compact, setCompact] = useState(() => window.matchMedia(COMPACT_QUERY).matches);
+  useEffect(() => {
+    const query = window.matchMedia(COMPACT_QUERY);
+    const change = () => setCompact(query.matches);
+    query.addEventListener('change', change);
+    return () => query.removeEventListener('change', change);
+  }, []);
+  return compact;
+}
+
 export function App({ controller, xrStore, port }: { controller: AppController; xrStore: XRStore; port: ScenePort }) {
   const store = controller.store;
   const s = useStore(store, (st) => st);
   const [avatarUrl, setAvatarUrl] = useState('');
   const [dropping, setDropping] = useState(false);
+  const compact = useCompactWindow();
+  const [open, setOpen] = useState(false);
 
   useEffect(() => {
     const over = (e: DragEvent) => { e.preventDefault(); setDropping(true); };
@@ -116,18 +132,23 @@ export function App({ controller, xrStore, port }: { controller: AppController; 
   return (
     <div className={dropping ? 'app dropping' : 'app'}>
       <Scene controller={controller} xrStore={xrStore} port={port} />
-      <div className="hud">
-        <h1>halfface</h1>
+      <div className={compact ? (open ? 'hud compact open' : 'hud compact') : 'hud'} data-testid="hud">
+        <div className="hud-head">
+          <h1>halfface</h1>
+          {compact && <button className="menu" aria-expanded={open} aria-label={open ? 'hide controls' : 'show controls'} onClick={() => setOpen(!open)}>{open ? '✕' : '☰'}</button>}
+        </div>
         <div className="status" data-testid="tracker-status">
           {s.trackerStatus === 'ready'
             ? `tracking: ${latest ? `${latest.label} ${(latest.confidence * 100).toFixed(0)}%` : 'waiting for a face…'}`
             : s.trackerStatus === 'loading' ? describeLoad(s.loadProgress) : 'tracker unavailable'}
         </div>
-        <div className={s.trackerStatus === 'ready' && !s.trackerInWorker ? 'detail warn' : 'detail'} data-testid="inference-where">{describeInference(s)}</div>
-        <SpeedLine controller={controller} port={port} />
+        {/* notices stay visible when the controls are folded: they say why the app is not doing what was asked */}
         {s.trackerMessage && <div className="message error" data-testid="tracker-message">{s.trackerMessage}</div>}
         {s.modelNotice && <div className="message notice" role="status" data-testid="model-notice">{s.modelNotice}</div>}
         {s.inputNotice && <div className="message notice" role="status" data-testid="input-notice">{s.inputNotice}</div>}
+        {(!compact || open) && (<>
+        <div className={s.trackerStatus === 'ready' && !s.trackerInWorker ? 'detail warn' : 'detail'} data-testid="inference-where">{describeInference(s)}</div>
+        <SpeedLine controller={controller} port={port} />
         <InputPicker controller={controller} />
         <div className="row">
           <button onClick={() => void controller.calibrateNeutral()} disabled={s.calibration === 'running'}>
@@ -149,6 +170,7 @@ export function App({ controller, xrStore, port }: { controller: AppController; 
             {s.avatarError}. Keeping the current avatar. <button onClick={() => store.setState({ avatarError: null })}>dismiss</button>
           </div>
         )}
+        </>)}
       </div>
       <RoiEditor
         video={controller.video}

@@ -30,6 +30,7 @@ export function snapshot(controller: AppController, port: ScenePort) {
     presenting: s.presenting,
     avatarInView: port.avatarInView,
     panelInView: port.panelInView,
+    screenRects: port.screenRects,
     triangles: port.triangles,
     calibration: s.calibration,
     recording: s.recording,

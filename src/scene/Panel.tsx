@@ -9,12 +9,12 @@ import type { AppController } from '../app/controller.js';
 import { describeRoi } from '../app/roi.js';
 import { describeInference, describeLoad, describeSpeed } from '../app/status.js';
 import { useStore } from '../app/store.js';
+import { PANEL_WIDTH_M } from './layout.js';
 import type { ScenePort } from './probe.js';
 import { QuestionnairePanel } from './QuestionnairePanel.js';
 import { drawPanel, PANEL_PX } from './panel-draw.js';
 import { PanelButton, useCanvasTexture } from './PanelButton.js';
 
-const PANEL_WIDTH_M = 0.56;
 const REDRAW_MS = 120;
 
 export function Panel({ controller, port, position, rotationY }: { controller: AppController; port: ScenePort; position: [number, number, number]; rotationY: number }) {

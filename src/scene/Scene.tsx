@@ -3,24 +3,37 @@
  * scene is the desktop view (orbit controls) and the immersive one (@react-three/xr store).
  */
 import { Canvas, useFrame, useThree } from '@react-three/fiber';
-import { XR, type XRStore } from '@react-three/xr';
+import { useXR, XR, type XRStore } from '@react-three/xr';
 import { useEffect, useRef } from 'react';
 import * as THREE from 'three';
 import type { AppController } from '../app/controller.js';
 import { AvatarView } from './AvatarView.js';
 import { DesktopControls } from './DesktopControls.js';
 import { Panel } from './Panel.js';
-import type { ScenePort } from './probe.js';
+import { AVATAR_POSITION, sceneLayout, VFOV_DEG } from './layout.js';
+import type { ScenePort, ScreenRect } from './probe.js';
 
-/** Eye height of a standing user on the 'local-floor' reference space. */
-const AVATAR_POSITION: [number, number, number] = [0, 1.5, -0.85];
-const PANEL_POSITION: [number, number, number] = [0.52, 1.45, -0.78];
-const DESKTOP_CAMERA: [number, number, number] = [0.05, 1.56, 0.05];
-const DESKTOP_TARGET: [number, number, number] = [0.22, 1.45, -0.85];
 
 const box = new THREE.Box3();
 const frustum = new THREE.Frustum();
 const viewProjection = new THREE.Matrix4();
+
+const corner = new THREE.Vector3();
+
+/** The object's bounding box projected onto the canvas, in CSS pixels of the canvas. */
+function screenRect(object: THREE.Object3D | undefined, camera: THREE.Camera, width: number, height: number): ScreenRect | null {
+  if (!object || !object.visible) return null;
+  box.setFromObject(object);
+  if (box.isEmpty()) return null;
+  const rect = { left: Infinity, top: Infinity, right: -Infinity, bottom: -Infinity };
+  for (let i = 0; i < 8; i++) {
+    corner.set(i & 1 ? box.max.x : box.min.x, i & 2 ? box.max.y : box.min.y, i & 4 ? box.max.z : box.min.z).project(camera);
+    const x = ((corner.x + 1) / 2) * width, y = ((1 - corner.y) / 2) * height;
+    rect.left = Math.min(rect.left, x); rect.right = Math.max(rect.right, x);
+    rect.top = Math.min(rect.top, y); rect.bottom = Math.max(rect.bottom, y);
+  }
+  return rect;
+}
 
 function inView(object: THREE.Object3D | undefined, camera: THREE.Camera): boolean {
   if (!object || !object.visible) return false;
@@ -60,17 +73,36 @@ function FrameProbe({ port }: { port: ScenePort }) {
     camera.updateMatrixWorld();
     port.avatarInView = inView(state.scene.getObjectByName('avatar-anchor'), camera);
     port.panelInView = inView(state.scene.getObjectByName('panel'), camera);
+    if (!gl.xr.isPresenting) {
+      port.screenRects = {
+        avatar: screenRect(state.scene.getObjectByName('avatar-anchor'), camera, state.size.width, state.size.height),
+        panel: screenRect(state.scene.getObjectByName('panel'), camera, state.size.width, state.size.height),
+      };
+    }
   }, -100);
   return null;
+}
+
+/** The avatar, the panel and the desktop camera, placed for the window's shape (src/scene/layout.ts). */
+function Arranged({ controller, port }: { controller: AppController; port: ScenePort }) {
+  const aspect = useThree((s) => s.size.width / Math.max(1, s.size.height));
+  const presenting = useXR((s) => s.session != null);
+  const layout = sceneLayout(aspect, presenting);
+  return (
+    <>
+      <AvatarView store={controller.store} port={port} position={AVATAR_POSITION} />
+      <Panel controller={controller} port={port} position={layout.panel.position} rotationY={layout.panel.rotationY} />
+      <DesktopControls target={layout.target} camera={layout.camera} />
+    </>
+  );
 }
 
 export function Scene({ controller, xrStore, port }: { controller: AppController; xrStore: XRStore; port: ScenePort }) {
   return (
     <Canvas
-      camera={{ position: DESKTOP_CAMERA, fov: 50, near: 0.02, far: 50 }}
+      camera={{ position: sceneLayout(1.78, false).camera, fov: VFOV_DEG, near: 0.02, far: 50 }}
       gl={{ antialias: true }}
       dpr={[1, 2]}
-      onCreated={({ camera }) => camera.lookAt(...DESKTOP_TARGET)}
     >
       <XR store={xrStore}>
         <color attach="background" args={['#1b2431']} />
@@ -81,9 +113,7 @@ export function Scene({ controller, xrStore, port }: { controller: AppController
           <circleGeometry args={[2.4, 48]} />
           <meshStandardMaterial color="#2c3a4a" roughness={1} />
         </mesh>
-        <AvatarView store={controller.store} port={port} position={AVATAR_POSITION} />
-        <Panel controller={controller} port={port} position={PANEL_POSITION} rotationY={-0.55} />
-        <DesktopControls target={DESKTOP_TARGET} />
+        <Arranged controller={controller} port={port} />
         <FrameProbe port={port} />
       </XR>
     </Canvas>

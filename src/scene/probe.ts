@@ -12,6 +12,8 @@ export interface HistoryEntry {
   morph: Record<string, number>;
 }
 
+export interface ScreenRect { left: number; top: number; right: number; bottom: number }
+
 export class ScenePort {
   frames = 0;
   xrFrames = 0;
@@ -19,6 +21,8 @@ export class ScenePort {
   triangles = 0;
   avatarInView = false;
   panelInView = false;
+  /** where the avatar and the panel are drawn on the desktop canvas, CSS pixels (null: not drawn) */
+  screenRects: { avatar: ScreenRect | null; panel: ScreenRect | null } = { avatar: null, panel: null };
   avatarKind: 'default' | 'vrm' | 'gltf' = 'default';
   morph: Record<string, number> = {};
   /** ms between the last frames and CPU ms spent updating + rendering them (ring buffers) */
