@@ -31,6 +31,9 @@ export {
 export { DEFAULT_ONE_EURO, LabelHysteresis, OneEuroFilter, ProbabilitySmoother, type OneEuroConfig } from './core/smoothing.js';
 export { applyCalibration, CalibrationError, fitNeutralCalibration, type NeutralCalibration } from './core/calibration.js';
 
+// A built-in demo face (drawn in code) as a MediaStream: something to track without a camera.
+export { DEMO_FACE_BOX, startDemoInput, type DemoInput } from './capture/demo-face.js';
+
 // React Three Fiber.
 export { useExpression, type ExpressionHandle, type ExpressionInput, type ExpressionStatus, type UseExpressionOptions } from './embed/use-expression.js';
 export { ExpressionAvatar, type ExpressionAvatarProps, type ExpressionSourceLike } from './embed/ExpressionAvatar.js';

@@ -95,6 +95,8 @@ export function useExpression(options: UseExpressionOptions): ExpressionHandle {
     let video: HTMLVideoElement | null = null;
     const intervalMs = 1000 / Math.max(1, maxFps);
     handle.frames = 0;
+    // A new source gets a fresh start: the previous one's failure (no camera) is not this one's.
+    if (handle.status === 'error' && handle.tracker === tracker) set({ status: 'ready', error: null });
 
     const loop = async () => {
       if (stopped || !video) return;
