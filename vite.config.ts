@@ -1,6 +1,7 @@
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { extname, join, relative, resolve, sep } from 'node:path';
+import basicSsl from '@vitejs/plugin-basic-ssl';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
 
@@ -113,8 +114,14 @@ function withoutXrStoreEmulator(): Plugin {
   };
 }
 
-export default defineConfig({
-  plugins: [react(), servedFolders([modelsFolder, profilesFolder]), withoutXrStoreEmulator()],
+/**
+ * `npm run start:https` (mode 'lan'): HTTPS with a locally generated, self-signed certificate, on
+ * every network interface, so a headset on the same Wi-Fi gets a secure context (WebXR and the
+ * camera need one). Vite prints the Network URLs to open in the headset; the browser asks once to
+ * accept the certificate.
+ */
+export default defineConfig(({ mode }) => ({
+  plugins: [react(), servedFolders([modelsFolder, profilesFolder]), withoutXrStoreEmulator(), ...(mode === 'lan' ? [basicSsl({ name: 'halfface-lan' })] : [])],
   // Not a single-page app: an unknown path (?model=/typo.json, ?avatar=/typo.vrm) must answer 404,
   // not index.html with status 200, or the app cannot tell a missing file from a corrupt one.
   appType: 'mpa',
@@ -125,7 +132,7 @@ export default defineConfig({
     entries: ['index.html', 'src/tracker/worker.ts', 'src/tracker/detector.ts'],
     include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgl', '@vladmandic/face-api/dist/face-api.esm-nobundle.js', 'iwer'],
   },
-  server: { host: '127.0.0.1', port: 5173 },
+  server: { host: mode === 'lan' ? '0.0.0.0' : '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
-});
+}));
