@@ -7,7 +7,7 @@ import { defineConfig, type Plugin } from 'vite';
 
 const MODELS_DIR = resolve(import.meta.dirname, 'models');
 const PROFILES_DIR = resolve(import.meta.dirname, 'node_modules/@webxr-input-profiles/assets/dist/profiles');
-const TYPES: Record<string, string> = { '.json': 'application/json', '.bin': 'application/octet-stream', '.md': 'text/markdown', '.glb': 'model/gltf-binary' };
+const TYPES: Record<string, string> = { '.json': 'application/json', '.bin': 'application/octet-stream', '.md': 'text/markdown', '.glb': 'model/gltf-binary', '.vrm': 'model/gltf-binary' };
 
 /**
  * WebXR controller profiles the app serves (the whole package is 98 MB): the controllers of the
@@ -42,6 +42,7 @@ const walk = (dir: string, base = dir): string[] =>
  * Serves folders straight from disk (no copy to keep in sync) in dev and preview, with 404 for
  * anything else under their prefix; `vite build` emits the same files.
  *   /models/...             the repository's models/ folder: a retrained model is picked up on reload
+ *   /avatars/...            assets/avatars: avatars to try
  *   /xr-input-profiles/...  the controller profiles in XR_PROFILES
  */
 function servedFolders(folders: Folder[]): Plugin {
@@ -86,6 +87,8 @@ const modelsFolder: Folder = {
   files: () => walk(MODELS_DIR),
   buildFiles: () => walk(join(MODELS_DIR, 'halfface')).map((f) => `halfface/${f}`),
 };
+/** Avatars to try (?avatar=/avatars/halfface-head.glb): assets/avatars, with their licence note in assets/. */
+const avatarsFolder: Folder = { prefix: '/avatars/', dir: resolve(import.meta.dirname, 'assets/avatars'), files: () => walk(resolve(import.meta.dirname, 'assets/avatars')) };
 const profilesFolder: Folder = {
   prefix: '/xr-input-profiles/',
   dir: PROFILES_DIR,
@@ -121,7 +124,7 @@ function withoutXrStoreEmulator(): Plugin {
  * accept the certificate.
  */
 export default defineConfig(({ mode }) => ({
-  plugins: [react(), servedFolders([modelsFolder, profilesFolder]), withoutXrStoreEmulator(), ...(mode === 'lan' ? [basicSsl({ name: 'halfface-lan' })] : [])],
+  plugins: [react(), servedFolders([modelsFolder, avatarsFolder, profilesFolder]), withoutXrStoreEmulator(), ...(mode === 'lan' ? [basicSsl({ name: 'halfface-lan' })] : [])],
   // Not a single-page app: an unknown path (?model=/typo.json, ?avatar=/typo.vrm) must answer 404,
   // not index.html with status 200, or the app cannot tell a missing file from a corrupt one.
   appType: 'mpa',

@@ -49,10 +49,11 @@ describe('npm run build', () => {
     expect(iwer[0]).not.toBe(entry);
   });
 
-  it('serves controller profiles from our origin, and stays under 20 MB in all', () => {
+  it('serves controller profiles from our origin and the avatar to try, and stays under 20 MB in all', () => {
     const list = JSON.parse(readFileSync(join(out, 'xr-input-profiles/profilesList.json'), 'utf8')) as Record<string, { path: string }>;
     for (const { path } of Object.values(list)) expect(shipped.some((f) => f.path === `xr-input-profiles/${path}`), path).toBe(true);
     expect(Object.keys(list)).toEqual(expect.arrayContaining(['meta-quest-touch-plus', 'generic-trigger', 'generic-hand']));
+    expect(shipped.map((f) => f.path)).toContain('avatars/halfface-head.glb');
     const total = shipped.reduce((n, f) => n + f.bytes, 0);
     console.log(`[app-build] ${shipped.length} files, ${(total / 2 ** 20).toFixed(1)} MiB`);
     expect(total).toBeLessThan(20 * 2 ** 20);

@@ -106,6 +106,15 @@ describe('fallbacks', () => {
     expect(errors).toEqual([]);
   });
 
+  it('by contrast, the avatar shipped to try (/avatars/halfface-head.glb) loads and is driven', async () => {
+    const { page, close, errors } = await open('/?input=demo&avatar=/avatars/halfface-head.glb', []);
+    await page.waitForFunction(() => window.__halfface?.avatar.rendered === 'gltf' && 'jawOpen' in window.__halfface.morph, undefined, { timeout: 60_000 });
+    const s = await page.evaluate(() => window.__halfface!);
+    expect(s.avatar).toMatchObject({ kind: 'gltf', name: 'halfface-head.glb', error: null });
+    await close();
+    expect(errors).toEqual([]);
+  });
+
   it('a dropped file that is not a usable avatar: a clear message, the default avatar stays', async () => {
     const { page, close, errors } = await open('/?input=demo', []);
     await page.waitForFunction(() => (window.__halfface?.frames ?? 0) > 2);

@@ -1,5 +1,8 @@
 /** The default avatar carries every shape the expression mapping drives, and the face driver moves them. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import * as THREE from 'three';
+import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { describe, expect, it } from 'vitest';
 import { ARKIT_TABLE, arkitWeights, type ArkitBlendshape } from '../src/core/blendshapes.js';
 import { EXPRESSIONS } from '../src/core/labels.js';
@@ -57,5 +60,21 @@ describe('default avatar', () => {
   it('recognises ARKit names as rigs spell them', () => {
     expect(canonicalShapeName('MouthSmile_L')).toBe(canonicalShapeName('mouthSmileLeft'));
     expect(canonicalShapeName('blendShape1.jawOpen')).toBe(canonicalShapeName('jawOpen'));
+  });
+});
+
+describe('assets/avatars/halfface-head.glb', () => {
+  it('is the default head as glTF: every driven ARKit shape survives the export, named as in code', async () => {
+    const bytes = readFileSync(resolve(import.meta.dirname, '../assets/avatars/halfface-head.glb'));
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const gltf = await new GLTFLoader().parseAsync(buffer, '');
+    const loaded = new Set(bindArkitMorphs(gltf.scene).flatMap((b) => b.slots.map(([name]) => name)));
+    const inCode = new Set(bindArkitMorphs(createDefaultAvatar()).flatMap((b) => b.slots.map(([name]) => name)));
+    expect(loaded.size).toBeGreaterThan(0);
+    expect([...loaded].sort()).toEqual([...inCode].sort());
+    // Loaded as loadAvatar() would: the meshes carry the morph targets with their ARKit names.
+    const meshes: THREE.Mesh[] = [];
+    gltf.scene.traverse((o) => { if ((o as THREE.Mesh).isMesh && (o as THREE.Mesh).morphTargetDictionary) meshes.push(o as THREE.Mesh); });
+    expect(meshes.some((m) => 'mouthSmileLeft' in m.morphTargetDictionary! && 'jawOpen' in m.morphTargetDictionary!)).toBe(true);
   });
 });
