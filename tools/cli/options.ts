@@ -2,7 +2,7 @@
  * Command-line options that several CLIs share, declared once so their names, help and defaults
  * cannot drift apart.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { LABEL_MODES } from '../../src/core/labels.js';
 import { SPLITS } from '../data/ferplus.js';
 
@@ -18,7 +18,15 @@ export function addScoringOptions(program: Command): Command {
     .option('--label-mode <mode>', LABEL_MODES.join(' | '), 'majority');
 }
 
+/** A flag parser for counts: `--threads two` is refused by name, not turned into NaN. */
+function wholeNumber(flag: string): (raw: string) => number {
+  return (raw) => {
+    if (!/^\d+$/.test(raw.trim())) throw new InvalidArgumentError(`${flag}: "${raw}" is not a whole number ≥ 0`);
+    return Number(raw);
+  };
+}
+
 export function addBackendOptions(program: Command, { threads }: { threads: boolean }): Command {
   program.option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto');
-  return threads ? program.option('--threads <n>', 'wasm threads (0 = one per core)', Number) : program;
+  return threads ? program.option('--threads <n>', 'wasm threads (0 = one per core)', wholeNumber('--threads')) : program;
 }

@@ -2,6 +2,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from './config.js';
+import { checkConfig, ConfigError } from './config-check.js';
 
 export interface TrainState {
   /** Epoch in progress (0-based) and the next batch of it to train. */
@@ -63,9 +64,13 @@ export function writeConfig(dir: string, config: TrainConfig): void {
 export function readConfig(dir: string): TrainConfig {
   const p = runPaths(dir).config;
   if (!existsSync(p)) throw new Error(`${dir} is not a run folder: ${p} is missing`);
-  const config = JSON.parse(readFileSync(p, 'utf8')) as TrainConfig;
-  // Runs from before batch orders existed were shuffled.
-  return { ...config, batchOrder: config.batchOrder ?? 'shuffled' };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(p, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${p} is not valid JSON (${(e as Error).message})`);
+  }
+  return checkConfig(raw, p);
 }
 
 export function readState(dir: string): TrainState | null {
