@@ -3,34 +3,18 @@
  * (clear surprise, happiness and neutral faces), the 68-point teacher (a dependency, so always
  * installed) run over it, the cache reused, refused when stale, and aligned to loadSplit's order.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MOUTH_BLENDSHAPES } from '../src/core/mouth-blendshapes.js';
 import { selectBackend } from '../tools/backend/select.js';
-import { loadSplit, splitCsvLine } from '../tools/data/ferplus.js';
+import { loadSplit } from '../tools/data/ferplus.js';
 import { MouthCacheError, ensureSplitTargets, loadMouthTargets } from '../tools/mouth/targets.js';
-import { VALID_DIR } from './helpers/data.js';
+import { clearRows, makeDataDir } from './helpers/mouth-faces.js';
 
 const K = MOUTH_BLENDSHAPES.length;
 const col = (name: string) => MOUTH_BLENDSHAPES.indexOf(name as (typeof MOUTH_BLENDSHAPES)[number]);
-
-/** label.csv rows of FER2013Valid whose vote column `c` has at least `min` of 10 votes. */
-function clearRows(c: number, min: number, count: number): string[] {
-  const lines = readFileSync(join(VALID_DIR, 'label.csv'), 'utf8').split(/\r?\n/).filter((l) => l.trim());
-  return lines.filter((l) => Number(splitCsvLine(l)[2 + c]) >= min).slice(0, count);
-}
-
-/** A FER-layout folder holding the given label.csv rows and their images. */
-function makeDataDir(rows: string[]): string {
-  const base = mkdtempSync(join(tmpdir(), 'halfface-mouth-'));
-  const dir = join(base, 'FER2013Valid');
-  mkdirSync(dir);
-  for (const row of rows) copyFileSync(join(VALID_DIR, splitCsvLine(row)[0]), join(dir, splitCsvLine(row)[0]));
-  writeFileSync(join(dir, 'label.csv'), `${rows.join('\n')}\n`);
-  return base;
-}
 
 const rows = { neutral: clearRows(0, 9, 24), happiness: clearRows(1, 9, 16), surprise: clearRows(2, 9, 24) };
 let dataDir: string;

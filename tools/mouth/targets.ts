@@ -158,11 +158,13 @@ export async function ensureSplitTargets(dataDir: string, split: SplitName, opti
   const raw = loadRawSplit(dataDir, split);
   const content = contentHash(raw);
   const stem = stemFor(cacheDir, split, content);
-  const teacher = await loadTeacher(options.teacher ?? DEFAULT_TEACHER);
+  const teacherName = options.teacher ?? DEFAULT_TEACHER;
+  // The fingerprint comes from the teacher's files: the network is loaded only to compute.
+  const teacherFp = teacherFingerprint(teacherName);
+  const cached = readCache(stem);
+  if (cached && teacherFp && cached.header.fingerprint === fingerprintOf(teacherFp, formulaFingerprint(), content)) return { ...cached, cached: true };
+  const teacher = await loadTeacher(teacherName);
   try {
-    const expected = fingerprintOf(teacher.fingerprint, formulaFingerprint(), content);
-    const cached = readCache(stem);
-    if (cached && cached.header.fingerprint === expected) return { ...cached, cached: true };
     if (cached) {
       log(`mouth target cache ${stem} was made by teacher ${cached.header.teacher} ${cached.header.teacherFingerprint} with formulas ${cached.header.formulaFingerprint}; now teacher ${teacher.name} ${teacher.fingerprint}, formulas ${formulaFingerprint()}: recomputing`);
     }
