@@ -9,7 +9,7 @@ import { parseChoice } from '../../src/core/parse-choice.js';
 import { selectBackend } from '../backend/select.js';
 import { resolveDataDir } from '../data/ferplus.js';
 import { defaultConfig, resumedConfig, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
-import { applyTrainFlags, parseFlagValue, TRAIN_FLAGS } from '../train/flags.js';
+import { applyTrainFlags, parseFlagValue, TRAIN_FLAGS, trainFlag } from '../train/flags.js';
 import { readConfig, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { removeRun, train } from '../train/trainer.js';
@@ -24,11 +24,13 @@ const program = addBackendOptions(addDataOption(new Command()
   .option('--resume', 'continue the run in --out from its checkpoint: its saved config wins, except --epochs, --backend and --threads')
   .option('--fresh', 'delete --out and start again')
   .option('--no-progress', 'no live progress bar, plain progress lines instead (the default when output goes to a file)');
-// Each settings flag reads its value through its config key's check: a bad value stops here, by name.
+// Each settings flag is checked by its config key's check as it is parsed: a bad value stops here,
+// by name. The text is kept; applyTrainFlags turns it into the config value.
 for (const entry of TRAIN_FLAGS) {
   program.option(`${entry.flag} ${entry.arg}`, entry.help, (raw: string) => {
     try {
-      return parseFlagValue(entry, raw);
+      parseFlagValue(entry, raw);
+      return raw;
     } catch (e) {
       throw new InvalidArgumentError((e as Error).message);
     }
@@ -46,7 +48,9 @@ runCli(async () => {
   if (existsSync(`${runDir}/config.json`) && readState(runDir)) {
     if (!o.resume) throw new Error(`${runDir} already holds a run: pass --resume to continue it, or --fresh to start again`);
     const backendGiven = program.getOptionValueSource('backend') === 'cli';
-    config = resumedConfig(readConfig(runDir), { stage, epochs: o.epochs, backend: backendGiven ? o.backend : undefined, threads: o.threads });
+    // A resume may train longer: --epochs is the one settings flag it reads.
+    const epochs = o.epochs === undefined ? undefined : parseFlagValue(trainFlag('--epochs'), o.epochs) as number;
+    config = resumedConfig(readConfig(runDir), { stage, epochs, backend: backendGiven ? o.backend : undefined, threads: o.threads });
   } else {
     if (!stage) throw new Error(`${runDir} holds no run to resume: name its --stage to start one`);
     config = applyTrainFlags(withDefaultSources(defaultConfig(stage, resolveDataDir(o.data))), o);

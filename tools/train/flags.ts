@@ -62,6 +62,12 @@ export const TRAIN_FLAGS: readonly TrainFlag[] = [
   { flag: '--seed', arg: '<n>', kind: 'number', path: 'seed', help: 'random seed' },
 ];
 
+export function trainFlag(flag: string): TrainFlag {
+  const entry = TRAIN_FLAGS.find((f) => f.flag === flag);
+  if (!entry) throw new Error(`no train flag ${flag}`);
+  return entry;
+}
+
 /** The check of a config key or nested field. */
 export function checkFor(path: ConfigPath): Check<unknown> {
   const [head, field] = path.split('.') as [keyof TrainConfig, string | undefined];
@@ -83,13 +89,17 @@ export function parseFlagValue(entry: TrainFlag, raw: string): unknown {
 /** Commander's attribute name for a flag: --batch-size → batchSize. */
 export const optionName = (flag: string) => flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-/** A copy of config with every given flag (already parsed by parseFlagValue) set on its key. */
+/**
+ * A copy of config with every given flag set on its key. `values` holds the flags' text as typed,
+ * by commander's attribute name (a parsed null would not survive commander: it stores '' instead).
+ */
 export function applyTrainFlags(config: TrainConfig, values: Record<string, unknown>): TrainConfig {
   const out: TrainConfig = { ...config, kd: { ...config.kd }, triplet: { ...config.triplet }, concat: { ...config.concat } };
   for (const entry of TRAIN_FLAGS) {
-    const value = values[optionName(entry.flag)];
-    if (value === undefined) continue;
+    const raw = values[optionName(entry.flag)];
+    if (raw === undefined) continue;
     if (entry.stages && !entry.stages.includes(config.stage)) continue;
+    const value = parseFlagValue(entry, String(raw));
     const [head, field] = entry.path.split('.') as [keyof TrainConfig, string | undefined];
     if (field === undefined) (out as unknown as Record<string, unknown>)[head] = value;
     else (out[head as NestedKey] as Record<string, unknown>)[field] = value;
