@@ -6,13 +6,15 @@
 import * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
 import { rmSync } from 'node:fs';
+import { FACE_PIXELS } from '../../src/core/face-geometry.js';
 import { NUM_CLASSES } from '../../src/core/labels.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
-import { facesTensor, makeBatch, predictSplit, type HostBatch } from '../data/batches.js';
+import { facesTensor, makeBatch, type HostBatch } from '../data/batches.js';
 import { describeSplit, loadSplit, type LabelledSplit } from '../data/ferplus.js';
 import { epochOrder } from '../data/batch-order.js';
 import { seededRandom } from '../data/random.js';
-import { computeMetrics, predictedLabels } from '../eval/metrics.js';
+import { scoreModel } from '../eval/evaluate-model.js';
+import { predictedLabels } from '../eval/metrics.js';
 import { buildConcatModel, buildModel, CONCAT_BRANCHES } from '../model/architectures.js';
 import { fileSaveHandler, loadModelFromDir, loadOptimizerState, saveOptimizerState } from '../model/file-io.js';
 import { fileFacts } from '../model/export.js';
@@ -126,7 +128,7 @@ async function startConcat(model: tf.LayersModel, config: TrainConfig, calibrati
 
 function loadData(config: TrainConfig, log: (m: string) => void): { train: LabelledSplit; valid: LabelledSplit } {
   const limit = (s: LabelledSplit, n: number): LabelledSplit => n > 0 && n < s.labels.length ? {
-    ...s, names: s.names.slice(0, n), pixels: s.pixels.slice(0, n * 2304), targets: s.targets.slice(0, n * NUM_CLASSES), labels: s.labels.slice(0, n),
+    ...s, names: s.names.slice(0, n), pixels: s.pixels.slice(0, n * FACE_PIXELS), targets: s.targets.slice(0, n * NUM_CLASSES), labels: s.labels.slice(0, n),
   } : s;
   const train = limit(loadSplit(config.dataDir, 'FER2013Train', config.labelMode, { log }), config.limitTrain);
   // Validation always follows the majority protocol we report on, whatever the training targets.
@@ -136,9 +138,9 @@ function loadData(config: TrainConfig, log: (m: string) => void): { train: Label
   return { train, valid };
 }
 
+/** Validation: the shared scoreModel's metrics, and the cross-entropy of its probabilities against the split's targets. */
 export async function evaluate(model: tf.LayersModel, split: LabelledSplit, config: TrainConfig) {
-  const probs = await predictSplit(model, split, config.occlusion);
-  const metrics = computeMetrics(predictedLabels(probs), split.labels);
+  const { probabilities: probs, metrics } = await scoreModel(model, split, config.occlusion, 'the model in training');
   let loss = 0;
   for (let i = 0; i < split.labels.length; i++) {
     for (let c = 0; c < NUM_CLASSES; c++) {
@@ -166,6 +168,21 @@ async function scoreStart(model: tf.LayersModel, valid: LabelledSplit, config: T
     learningRate: learningRateAt(config, 0), imagesPerSecond: NaN, seconds, best: true, time: new Date().toISOString(),
   });
   log(`epoch 0 (the students' ensemble, before training): valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), valid loss ${loss.toFixed(4)}`);
+}
+
+/**
+ * Adam whose rate the cosine schedule sets before each step. tfjs keeps AdamOptimizer's
+ * learningRate protected (4.22) and offers no setter; a subclass is the typed way to reach it.
+ * It behaves as tf.train.adam(rate) (same betas, same backend epsilon) and saves the same state.
+ */
+class ScheduledAdam extends tf.AdamOptimizer {
+  constructor(learningRate: number) {
+    super(learningRate, 0.9, 0.999);
+  }
+
+  setLearningRate(rate: number): void {
+    this.learningRate = rate;
+  }
 }
 
 /** Early stopping: no better validation accuracy for `patience` epochs (0 = never stop early). */
@@ -201,7 +218,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     model = await freshModel(config, calibration, log).finally(() => calibration.dispose());
     writeOrigins(runDir, originsOf(config));
   }
-  const optimizer = tf.train.adam(config.learningRate);
+  const optimizer = new ScheduledAdam(config.learningRate);
   // Whatever this run holds is released however it ends: finished, stopped, or failed to start.
   const held: { dispose(): void }[] = [model, optimizer];
   try {
@@ -219,10 +236,11 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     const showBar = options.progress ?? Boolean(process.stderr.isTTY);
     let batchesThisCall = 0;
 
-    const saveCheckpoint = async () => {
+    /** Saves weights, Adam's moments and `at`: the position (and counters) a resumed run starts from. */
+    const saveCheckpoint = async (at: TrainState) => {
       await model.save(fileSaveHandler(paths.checkpoint));
       await saveOptimizerState(optimizer, paths.checkpoint);
-      writeState(runDir, state!);
+      writeState(runDir, at);
     };
 
     for (; state.epoch < config.epochs; state.epoch++) {
@@ -234,14 +252,17 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       }, cliProgress.Presets.shades_classic);
       if (showBar) bar.start(batchesPerEpoch, state.batch, { speed: '-', loss: '-', acc: '-' });
       let lossSum = 0;
+      // Training accuracy is sampled (every 10th batch); `scored` counts the images it was measured
+      // on, which a run resumed mid-epoch cannot infer from how many batches it has seen.
       let correct = 0;
+      let scored = 0;
       let seen = 0;
       let timedImages = 0;
       let timedMs = 0;
       for (; state.batch < batchesPerEpoch; state.batch++) {
         if (options.maxBatches !== undefined && batchesThisCall >= options.maxBatches) {
           if (showBar) bar.stop();
-          await saveCheckpoint();
+          await saveCheckpoint(state);
           log(`stopped after ${batchesThisCall} batches (checkpoint saved at epoch ${state.epoch + 1}, batch ${state.batch})`);
           return { state, runDir };
         }
@@ -250,7 +271,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
         const random = seededRandom(config.seed * 7919 + state.epoch * 1000003 + state.batch);
         const indices = order.subarray(state.batch * config.batchSize, (state.batch + 1) * config.batchSize);
         const batch = makeBatch(trainSplit, indices, config.occlusion, config.augment, random);
-        (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(config, state.epoch + state.batch / batchesPerEpoch);
+        optimizer.setLearningRate(learningRateAt(config, state.epoch + state.batch / batchesPerEpoch));
         const x = facesTensor(batch.faces);
         const targets = tf.tensor2d(batch.targets, [indices.length, NUM_CLASSES]);
         // Only the trained network's own trainable weights: never a teacher's or a frozen branch's.
@@ -272,11 +293,12 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
           const pred = predictedLabels(await probs.data() as Float32Array);
           probs.dispose();
           pred.forEach((p, i) => { if (p === batch.labels[i]) correct++; });
+          scored += pred.length;
         }
         const progress = {
           speed: (timedImages / (timedMs / 1000)).toFixed(1),
           loss: (lossSum / seen).toFixed(3),
-          acc: correct ? (correct / Math.ceil(seen / config.batchSize / 10) / config.batchSize).toFixed(3) : '-',
+          acc: scored ? (correct / scored).toFixed(3) : '-',
         };
         if (showBar) bar.update(state.batch + 1, progress);
         else if ((state.batch + 1) % 25 === 0) {
@@ -285,11 +307,9 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
           log(`epoch ${state.epoch + 1}/${config.epochs} batch ${state.batch + 1}/${batchesPerEpoch} | ${progress.speed} img/s | loss ${progress.loss} | acc ${progress.acc} | epoch ETA ${(eta / 60).toFixed(1)} min`);
         }
         if ((state.batch + 1) % config.checkpointEveryBatches === 0 && state.batch + 1 < batchesPerEpoch) {
-          state.batch++;
           state.trainSeconds += timedMs / 1000;
           timedMs = 0; timedImages = 0;
-          await saveCheckpoint();
-          state.batch--;
+          await saveCheckpoint({ ...state, batch: state.batch + 1 });
         }
       }
       if (showBar) bar.stop();
@@ -308,7 +328,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       appendEpoch(runDir, {
         epoch: state.epoch + 1,
         trainLoss: seen ? lossSum / seen : NaN,
-        trainAccuracy: seen ? correct / (Math.ceil(seen / config.batchSize / 10) * config.batchSize) : NaN,
+        trainAccuracy: scored ? correct / scored : NaN,
         validAccuracy: metrics.accuracy,
         validLoss,
         learningRate: learningRateAt(config, state.epoch + 1),
@@ -323,13 +343,11 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       if (stop || state.epoch + 1 >= config.epochs) {
         state.epoch++;
         state.finished = true;
-        await saveCheckpoint();
+        await saveCheckpoint(state);
         if (stop) log(`early stop: no improvement for ${config.patience} epochs`);
         break;
       }
-      state.epoch++;
-      await saveCheckpoint();
-      state.epoch--;
+      await saveCheckpoint({ ...state, epoch: state.epoch + 1 });
     }
     log(`done: best valid accuracy ${(state.bestAccuracy * 100).toFixed(2)}% at epoch ${state.bestEpoch + 1}; ${(state.trainSeconds / 60).toFixed(1)} min of training steps`);
     return { state, runDir };
