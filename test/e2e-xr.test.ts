@@ -59,6 +59,9 @@ describe('immersive-vr session in an emulated Quest 3', () => {
     expect(profileFiles.some((p) => /\/xr-input-profiles\/[\w-]+\/(left|right)\.glb$/.test(p)), profileFiles.join(', ')).toBe(true);
     expect(during.presenting).toBe(true);
     expect(during.avatarInView).toBe(true);
+    // A room with a mirror, and the mirror image at the viewer's eye height (the avatar's anchor is its eyes' level within a few cm).
+    expect(during.roomShown).toBe(true);
+    expect(Math.abs(during.avatarY - during.viewerY), `avatar ${during.avatarY} m, eyes ${during.viewerY} m`).toBeLessThan(0.05);
     expect(during.panelInView).toBe(true);
     expect(during.triangles).toBeGreaterThan(1000);
     expect(during.avatar.rendered).toBe('default');

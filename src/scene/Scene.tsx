@@ -4,13 +4,14 @@
  */
 import { Canvas, useFrame, useThree } from '@react-three/fiber';
 import { useXR, XR, type XRStore } from '@react-three/xr';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import * as THREE from 'three';
 import type { AppController } from '../app/controller.js';
 import { AvatarView } from './AvatarView.js';
 import { DesktopControls } from './DesktopControls.js';
 import { Panel } from './Panel.js';
 import { AVATAR_POSITION, sceneLayout, VFOV_DEG } from './layout.js';
+import { MirrorRoom } from './MirrorRoom.js';
 import type { ScenePort, ScreenRect } from './probe.js';
 
 
@@ -73,6 +74,9 @@ function FrameProbe({ port }: { port: ScenePort }) {
     camera.updateMatrixWorld();
     port.avatarInView = inView(state.scene.getObjectByName('avatar-anchor'), camera);
     port.panelInView = inView(state.scene.getObjectByName('panel'), camera);
+    port.roomShown = state.scene.getObjectByName('mirror-room') !== undefined;
+    port.avatarY = state.scene.getObjectByName('avatar-anchor')?.getWorldPosition(corner).y ?? 0;
+    port.viewerY = camera.getWorldPosition(corner).y;
     if (!gl.xr.isPresenting) {
       port.screenRects = {
         avatar: screenRect(state.scene.getObjectByName('avatar-anchor'), camera, state.size.width, state.size.height),
@@ -83,15 +87,44 @@ function FrameProbe({ port }: { port: ScenePort }) {
   return null;
 }
 
-/** The avatar, the panel and the desktop camera, placed for the window's shape (src/scene/layout.ts). */
+function DesktopFloor() {
+  const presenting = useXR((s) => s.session != null);
+  if (presenting) return null;
+  return (
+    <mesh rotation={[-Math.PI / 2, 0, 0]} position={[0, 0, -0.6]}>
+      <circleGeometry args={[2.4, 48]} />
+      <meshStandardMaterial color="#2c3a4a" roughness={1} />
+    </mesh>
+  );
+}
+
+/** A plausible standing eye height on 'local-floor' (metres); outside it the headset's own is not trusted. */
+const EYE_HEIGHT_RANGE = [0.9, 2.1] as const;
+
+/**
+ * The avatar, the panel and the desktop camera, placed for the window's shape (src/scene/layout.ts).
+ * In a headset the avatar's eyes and the panel follow the user's eye height, taken once the session
+ * starts, so the mirror image looks back level, standing or seated.
+ */
 function Arranged({ controller, port }: { controller: AppController; port: ScenePort }) {
   const aspect = useThree((s) => s.size.width / Math.max(1, s.size.height));
+  const gl = useThree((s) => s.gl);
   const presenting = useXR((s) => s.session != null);
+  const [eyeY, setEyeY] = useState<number | null>(null);
+  useEffect(() => { if (!presenting) setEyeY(null); }, [presenting]);
+  useFrame(() => {
+    if (!presenting || eyeY !== null || !gl.xr.isPresenting) return;
+    const y = gl.xr.getCamera().position.y;
+    if (y >= EYE_HEIGHT_RANGE[0] && y <= EYE_HEIGHT_RANGE[1]) setEyeY(y);
+  });
   const layout = sceneLayout(aspect, presenting);
+  const lift = presenting && eyeY !== null ? eyeY - AVATAR_POSITION[1] : 0;
+  const [ax, ay, az] = AVATAR_POSITION, [px, py, pz] = layout.panel.position;
   return (
     <>
-      <AvatarView store={controller.store} port={port} position={AVATAR_POSITION} />
-      <Panel controller={controller} port={port} position={layout.panel.position} rotationY={layout.panel.rotationY} />
+      {presenting && <MirrorRoom mirrorY={ay + lift - 0.15} />}
+      <AvatarView store={controller.store} port={port} position={[ax, ay + lift, az]} />
+      <Panel controller={controller} port={port} position={[px, py + lift, pz]} rotationY={layout.panel.rotationY} />
       <DesktopControls target={layout.target} camera={layout.camera} />
     </>
   );
@@ -109,10 +142,8 @@ export function Scene({ controller, xrStore, port }: { controller: AppController
         <hemisphereLight args={['#dfe9ff', '#3a3228', 1.4]} />
         <directionalLight position={[1.2, 3, 2]} intensity={2.2} />
         <directionalLight position={[-2, 1.5, 1]} intensity={0.6} color="#ffd7b0" />
-        <mesh rotation={[-Math.PI / 2, 0, 0]} position={[0, 0, -0.6]}>
-          <circleGeometry args={[2.4, 48]} />
-          <meshStandardMaterial color="#2c3a4a" roughness={1} />
-        </mesh>
+        {/* the desktop view's floor; in a headset the mirror room replaces it */}
+        <DesktopFloor />
         <Arranged controller={controller} port={port} />
         <FrameProbe port={port} />
       </XR>

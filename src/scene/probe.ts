@@ -21,6 +21,11 @@ export class ScenePort {
   triangles = 0;
   avatarInView = false;
   panelInView = false;
+  /** the mirror room is in the scene (it is while a headset presents) */
+  roomShown = false;
+  /** height of the avatar's anchor and of the viewer's eyes, metres on 'local-floor' */
+  avatarY = 0;
+  viewerY = 0;
   /** where the avatar and the panel are drawn on the desktop canvas, CSS pixels (null: not drawn) */
   screenRects: { avatar: ScreenRect | null; panel: ScreenRect | null } = { avatar: null, panel: null };
   avatarKind: 'default' | 'vrm' | 'gltf' = 'default';
