@@ -22,7 +22,7 @@ export type Tier = (typeof TIERS)[number];
 export const DATA_FILES = [
   'augment', 'batch-order', 'collect-reliability', 'collect-server', 'compare-cli', 'core-preprocess', 'distillation',
   'ferplus-loader', 'fold', 'labels', 'mouth-eval', 'mouth-targets', 'occlusion', 'osc-bridge', 'report-charts', 'report-cli',
-  'research-recorder', 'score-model', 'trainer-accounting', 'training', 'unfold',
+  'research-recorder', 'score-model', 'teacher-cache', 'trainer-accounting', 'training', 'unfold',
 ].map((name) => `test/${name}.test.ts`);
 
 /** Files that launch Chromium or serve the app (e2e-https serves it over TLS to Node's client). */

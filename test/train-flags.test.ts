@@ -47,9 +47,12 @@ describe('train flags', () => {
 
   it('set their keys on a copy, nested fields included; concat students only on a concat run', () => {
     const base = defaultConfig('kd', '/data');
-    const set = applyTrainFlags(base, { alpha: '0.3', seed: '9', kdStudent: 'runs/other', augment: 'strong', initFrom: 'x' });
+    const set = applyTrainFlags(base, { alpha: '0.3', seed: '9', kdStudent: 'runs/other', augment: 'strong', initFrom: 'x', teacherViews: '8' });
     expect(set.kd).toEqual({ temperature: 2, alpha: 0.3 });
     expect(set.seed).toBe(9);
+    expect(set.teacherViews).toBe(8);
+    expect(applyTrainFlags(defaultConfig('teacher', '/data'), { teacherViews: '8' }).teacherViews).toBe(0);
+    expect(() => applyTrainFlags(base, { teacherViews: 'eight' })).toThrow('--teacher-views: "eight" is not a whole number ≥ 0');
     expect(set.augment).toEqual(STRONG_AUGMENT);
     expect(set.concat).toEqual(base.concat);
     expect(base.kd.alpha).toBe(0.5);

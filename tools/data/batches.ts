@@ -15,17 +15,29 @@ export interface HostBatch {
   clean: Float32Array;
   targets: Float32Array;
   labels: Int32Array;
+  /** With fixed views (tools/data/views.ts): which view of face indices[i] row i holds. */
+  views?: Int32Array;
 }
 
 export function makeBatch(split: LabelledSplit, indices: Int32Array, occlusion: Occlusion, augment: AugmentConfig | null, random: Random): HostBatch {
+  return batchOf(split, indices, occlusion, (face, out, offset) => {
+    if (augment) augmentFace(face, out, offset, augment, random);
+    else normaliseFace(face, out, offset);
+  });
+}
+
+/**
+ * A batch of the faces at `indices`: `write` puts row i's whole face (normalised, unoccluded) at
+ * out[offset..], called in row order (a shared random stream is drawn in that order); the run's
+ * occlusion is applied after.
+ */
+export function batchOf(split: LabelledSplit, indices: Int32Array, occlusion: Occlusion, write: (face: Uint8Array, out: Float32Array, offset: number, row: number) => void): HostBatch {
   const n = indices.length;
   const clean = new Float32Array(n * FACE_PIXELS);
   const targets = new Float32Array(n * NUM_CLASSES);
   const labels = new Int32Array(n);
   indices.forEach((src, i) => {
-    const face = split.pixels.subarray(src * FACE_PIXELS, (src + 1) * FACE_PIXELS);
-    if (augment) augmentFace(face, clean, i * FACE_PIXELS, augment, random);
-    else normaliseFace(face, clean, i * FACE_PIXELS);
+    write(split.pixels.subarray(src * FACE_PIXELS, (src + 1) * FACE_PIXELS), clean, i * FACE_PIXELS, i);
     targets.set(split.targets.subarray(src * NUM_CLASSES, (src + 1) * NUM_CLASSES), i * NUM_CLASSES);
     labels[i] = split.labels[src];
   });

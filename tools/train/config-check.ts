@@ -115,6 +115,7 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
   checkpointEveryBatches: positiveInteger,
   initFrom: folderOrNull,
   teacher: folderOrNull,
+  teacherViews: countOrZero,
   kd: shape(NESTED_CHECKS.kd),
   triplet: shape(NESTED_CHECKS.triplet),
   concat: shape(NESTED_CHECKS.concat),
@@ -127,7 +128,8 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
  * the value those runs trained with, so every old run still resumes unchanged.
  */
 export function checkConfig(raw: unknown, where: string): TrainConfig {
-  const legacy: Partial<TrainConfig> = { batchOrder: 'shuffled' }; // runs from before batch orders were shuffled
+  // Runs from before batch orders were shuffled; runs from before cached teacher views had none.
+  const legacy: Partial<TrainConfig> = { batchOrder: 'shuffled', teacherViews: 0 };
   const o = record(raw, where);
   const filled = { ...legacy, ...o };
   try {

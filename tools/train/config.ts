@@ -56,6 +56,13 @@ export interface TrainConfig {
   /** The teacher run used by kd and triplet. */
   teacher: string | null;
   /**
+   * K > 0: train on K fixed augmented views of each face (view (epoch + face) mod K, see
+   * tools/data/views.ts), with kd's and triplet's teacher outputs read from a cache computed once
+   * over those views (tools/train/teacher-cache.ts). 0: fresh augmentation every batch and a live
+   * teacher, as runs before this switch trained (their config.json reads as 0).
+   */
+  teacherViews: number;
+  /**
    * kd: Hinton distillation (the paper's T and alpha are not public). Tuned on FER2013Valid, both at
    * seed 2: T = 4, alpha = 0.7 (a common default) scored 76.15%, T = 2, alpha = 0.5 77.19%, which is
    * what a baseline on seed 2 scores too. Our teacher is wrong on a fifth of its own training faces;
@@ -102,6 +109,7 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     checkpointEveryBatches: 100,
     initFrom: null,
     teacher: null,
+    teacherViews: 0,
     kd: { temperature: 2, alpha: 0.5 },
     triplet: { margin: 0.2, weight: 1 },
     concat: { kd: null, triplet: null },

@@ -60,6 +60,11 @@ export const TRAIN_FLAGS: readonly TrainFlag[] = [
   { flag: '--limit-train', arg: '<n>', kind: 'number', path: 'limitTrain', help: 'use only the first N training images' },
   { flag: '--limit-valid', arg: '<n>', kind: 'number', path: 'limitValid', help: 'use only the first N validation images' },
   { flag: '--seed', arg: '<n>', kind: 'number', path: 'seed', help: 'random seed' },
+  {
+    // The baseline takes it too: the fair control of a student on K fixed views is a baseline on them.
+    flag: '--teacher-views', arg: '<k>', kind: 'number', path: 'teacherViews', stages: ['baseline', 'kd', 'triplet'],
+    help: 'baseline, kd, triplet: train on K fixed augmented views per face, the teacher\'s outputs on them cached once in .cache/teacher-outputs (0 = fresh augmentation, live teacher)',
+  },
 ];
 
 export function trainFlag(flag: string): TrainFlag {

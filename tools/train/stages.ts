@@ -5,14 +5,15 @@
  * frozen, concatenated KD and triplet embeddings.
  */
 import * as tf from '@tensorflow/tfjs';
-import { facesTensor } from '../data/batches.js';
+import { facesTensor, type HostBatch } from '../data/batches.js';
 import type { LabelledSplit } from '../data/ferplus.js';
 import { loadModelFromDir } from '../model/file-io.js';
 import { restoreTrainingModel } from '../model/unfold.js';
 import type { Stage, TrainConfig } from './config.js';
 import { crossEntropy, distillationLoss, l2Normalise, mineBatchHard, pairwiseSquaredDistances, tripletLoss } from './losses.js';
 import { bestModelDir } from './run-dir.js';
-import { calibrationFaces, classificationObjective, type Objective, type ObjectiveFactory } from './trainer.js';
+import { ensureTeacherCache, pinRunToCache } from './teacher-cache.js';
+import { calibrationFaces, classificationObjective, type Objective, type ObjectiveContext, type ObjectiveFactory } from './trainer.js';
 
 /**
  * The teacher with outputs [probabilities, logits, embedding], frozen: a run folder as trained, or
@@ -38,31 +39,50 @@ export async function loadTeacher(config: TrainConfig, trainSplit: LabelledSplit
   return teacher;
 }
 
-/** The teacher's outputs on the same augmented faces, unoccluded, in inference mode. */
-const teacherOutputs = (teacher: tf.LayersModel, clean: Float32Array) =>
-  teacher.predict(facesTensor(clean)) as tf.Tensor[];
+/** What the distillation objectives take from the teacher for a batch: its logits or embeddings of the batch's whole faces. */
+export interface TeacherSignal {
+  logits(batch: HostBatch): tf.Tensor2D;
+  embeddings(batch: HostBatch): tf.Tensor2D;
+  dispose(): void;
+}
 
-const kdObjective: ObjectiveFactory = async (config, trainSplit) => {
+/**
+ * The live teacher (inference mode, on the batch's augmented faces, unoccluded), or with
+ * teacherViews > 0 its outputs cached over the fixed views: no teacher forward pass per step, and
+ * the teacher loaded only if the cache must be computed. A run stays pinned to the cache it began on.
+ */
+export async function teacherSignal(config: TrainConfig, trainSplit: LabelledSplit, context: ObjectiveContext): Promise<TeacherSignal> {
+  if (config.teacherViews > 0) {
+    const cache = await ensureTeacherCache(config, trainSplit, () => loadTeacher(config, trainSplit), { root: context.teacherCacheRoot, log: context.log });
+    pinRunToCache(context.runDir, cache.meta);
+    return { logits: cache.logits, embeddings: cache.embeddings, dispose: () => {} };
+  }
   const teacher = await loadTeacher(config, trainSplit);
+  const outputs = (batch: HostBatch) => teacher.predict(facesTensor(batch.clean)) as tf.Tensor2D[];
+  return { logits: (batch) => outputs(batch)[1], embeddings: (batch) => outputs(batch)[2], dispose: () => teacher.dispose() };
+}
+
+const kdObjective: ObjectiveFactory = async (config, trainSplit, context) => {
+  const teacher = await teacherSignal(config, trainSplit, context);
   return {
     loss: (model, batch, x, targets) => {
-      const [, teacherLogits] = teacherOutputs(teacher, batch.clean);
+      const teacherLogits = teacher.logits(batch);
       const [, logits] = model.apply(x, { training: true }) as tf.Tensor[];
-      return distillationLoss(targets, logits as tf.Tensor2D, teacherLogits as tf.Tensor2D, config.kd.temperature, config.kd.alpha);
+      return distillationLoss(targets, logits as tf.Tensor2D, teacherLogits, config.kd.temperature, config.kd.alpha);
     },
     dispose: () => teacher.dispose(),
   };
 };
 
-const tripletObjective: ObjectiveFactory = async (config, trainSplit) => {
-  const teacher = await loadTeacher(config, trainSplit);
+const tripletObjective: ObjectiveFactory = async (config, trainSplit, context) => {
+  const teacher = await teacherSignal(config, trainSplit, context);
   return {
     loss: (model, batch, x, targets) => {
-      const [, , teacherEmbedding] = teacherOutputs(teacher, batch.clean);
+      const teacherEmbedding = teacher.embeddings(batch);
       const [, logits, embedding] = model.apply(x, { training: true }) as tf.Tensor2D[];
       // Mining reads distances on the host; the chosen triplets then enter the graph by index.
       const anchors = l2Normalise(embedding);
-      const toTeacher = pairwiseSquaredDistances(anchors, l2Normalise(teacherEmbedding as tf.Tensor2D)).dataSync() as Float32Array;
+      const toTeacher = pairwiseSquaredDistances(anchors, l2Normalise(teacherEmbedding)).dataSync() as Float32Array;
       const toStudent = pairwiseSquaredDistances(anchors, anchors).dataSync() as Float32Array;
       const { positive, negative } = mineBatchHard(toTeacher, toStudent, batch.labels);
       const valid = tf.tensor1d(Array.from(positive, (p, i) => (p >= 0 && negative[i] >= 0 ? 1 : 0)));

@@ -13,6 +13,7 @@ import { facesTensor, makeBatch, type HostBatch } from '../data/batches.js';
 import { describeSplit, loadSplit, type LabelledSplit } from '../data/ferplus.js';
 import { epochOrder } from '../data/batch-order.js';
 import { seededRandom } from '../data/random.js';
+import { makeViewBatch, viewAt } from '../data/views.js';
 import { scoreModel } from '../eval/evaluate-model.js';
 import { predictedLabels } from '../eval/metrics.js';
 import { buildConcatModel, buildModel, CONCAT_BRANCHES } from '../model/architectures.js';
@@ -29,6 +30,8 @@ export interface TrainOptions {
   progress?: boolean;
   /** Stop after this many batches in this call (tests use it to simulate a killed run). */
   maxBatches?: number;
+  /** Where cached teacher outputs live (default .cache/teacher-outputs; tests use a temporary one). */
+  teacherCacheRoot?: string;
 }
 
 export interface TrainResult { state: TrainState; runDir: string }
@@ -39,8 +42,15 @@ export interface Objective {
   dispose: () => void;
 }
 
+/** What an objective may need from the run beyond its config: where it lives, how to report. */
+export interface ObjectiveContext {
+  runDir: string;
+  log: (message: string) => void;
+  teacherCacheRoot?: string;
+}
+
 /** Builds a stage's objective; the training split is there for calibrating a teacher given as a model folder. */
-export type ObjectiveFactory = (config: TrainConfig, trainSplit: LabelledSplit) => Promise<Objective>;
+export type ObjectiveFactory = (config: TrainConfig, trainSplit: LabelledSplit, context: ObjectiveContext) => Promise<Objective>;
 
 export const classificationObjective: ObjectiveFactory = async () => ({
   loss: (model, _batch, x, targets) => {
@@ -171,6 +181,19 @@ async function scoreStart(model: tf.LayersModel, valid: LabelledSplit, config: T
 }
 
 /**
+ * Training batch `batch` of epoch `epoch`. Fresh augmentation: one random stream per batch, so a
+ * resumed run sees exactly the batches it would have seen. Fixed views (teacherViews K > 0): each
+ * face as its view (epoch + face) mod K, the images whose teacher outputs are cached.
+ */
+function trainingBatch(config: TrainConfig, split: LabelledSplit, indices: Int32Array, epoch: number, batch: number): HostBatch {
+  if (config.teacherViews > 0) {
+    const views = indices.map((face) => viewAt(epoch, face, config.teacherViews));
+    return makeViewBatch(split, indices, views, config.occlusion, config.augment, config.seed);
+  }
+  return makeBatch(split, indices, config.occlusion, config.augment, seededRandom(config.seed * 7919 + epoch * 1000003 + batch));
+}
+
+/**
  * Adam whose rate the cosine schedule sets before each step. tfjs keeps AdamOptimizer's
  * learningRate protected (4.22) and offers no setter; a subclass is the typed way to reach it.
  * It behaves as tf.train.adam(rate) (same betas, same backend epsilon) and saves the same state.
@@ -230,7 +253,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       state = { ...INITIAL_STATE };
       if (config.stage === 'concat') await scoreStart(model, valid, config, state, runDir, log);
     }
-    const objective = await objectiveFactory(config, trainSplit);
+    const objective = await objectiveFactory(config, trainSplit, { runDir, log, teacherCacheRoot: options.teacherCacheRoot });
     held.push(objective);
     const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const showBar = options.progress ?? Boolean(process.stderr.isTTY);
@@ -267,10 +290,8 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
           return { state, runDir };
         }
         const t0 = performance.now();
-        // One random stream per batch: a resumed run sees exactly the batches it would have seen.
-        const random = seededRandom(config.seed * 7919 + state.epoch * 1000003 + state.batch);
         const indices = order.subarray(state.batch * config.batchSize, (state.batch + 1) * config.batchSize);
-        const batch = makeBatch(trainSplit, indices, config.occlusion, config.augment, random);
+        const batch = trainingBatch(config, trainSplit, indices, state.epoch, state.batch);
         optimizer.setLearningRate(learningRateAt(config, state.epoch + state.batch / batchesPerEpoch));
         const x = facesTensor(batch.faces);
         const targets = tf.tensor2d(batch.targets, [indices.length, NUM_CLASSES]);
