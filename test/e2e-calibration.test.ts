@@ -7,12 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VALID_DIR } from './helpers/data.js';
 import { launchChromium, newContext, startAppServer, type AppServer } from './helpers/e2e-app.js';
-import { CLIP, pickImages, writeFaceClip } from './helpers/fake-camera.js';
-
-const CLIP_FACE_BOX = {
-  x: (CLIP.width - CLIP.faceSide) / 2 / CLIP.width, y: (CLIP.height - CLIP.faceSide) / 2 / CLIP.height,
-  width: CLIP.faceSide / CLIP.width, height: CLIP.faceSide / CLIP.height,
-};
+import { pickImages, storeClipRoi, writeFaceClip } from './helpers/fake-camera.js';
 
 describe('neutral calibration', () => {
   let app: AppServer;
@@ -33,12 +28,7 @@ describe('neutral calibration', () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    // The clip's face fills the centre square: store that ROI for the fake camera, as e2e-camera does.
-    await page.goto('/models/halfface/card.json');
-    await page.evaluate(async (roi) => {
-      const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
-      localStorage.setItem(`halfface.roi.${cameras[0].deviceId}`, JSON.stringify(roi));
-    }, { box: CLIP_FACE_BOX, placement: 'face' });
+    await storeClipRoi(page);
     await page.goto('/');
     await page.waitForFunction(() => window.__halfface?.trackerStatus === 'ready' && window.__halfface.trackedFrames > 2, undefined, { timeout: 240_000 });
     expect((await page.evaluate(() => window.__halfface!)).roi.mode).toBe('fixed');

@@ -6,25 +6,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, newContext, REPO_ROOT, startAppServer, watchForeignRequests, type AppServer } from './helpers/e2e-app.js';
+import { describe, expect, it } from 'vitest';
+import { newContext, sharedAppAndBrowser, REPO_ROOT, watchForeignRequests } from './helpers/e2e-app.js';
 
 describe('default camera path (face detector, no stored ROI)', () => {
-  let app: AppServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    app = await startAppServer();
-    browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const shared = sharedAppAndBrowser(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
 
   it('runs detection and inference in the worker and shows where, how fast, and load progress', async () => {
-    const context = await newContext(browser, app.baseUrl, ['camera']);
+    const context = await newContext(shared.browser, shared.app.baseUrl, ['camera']);
     const foreign = watchForeignRequests(context);
     const page = await context.newPage();
     const errors: string[] = [];

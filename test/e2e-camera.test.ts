@@ -9,14 +9,10 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VALID_DIR } from './helpers/data.js';
 import { launchChromium, newContext, REPO_ROOT, startAppServer, type AppServer } from './helpers/e2e-app.js';
-import { CLIP, pickImages, writeFaceClip } from './helpers/fake-camera.js';
+import { CLIP_FACE_BOX, pickImages, storeClipRoi, writeFaceClip } from './helpers/fake-camera.js';
 
 const HOLD_S = 1.5;
 const SAMPLE_FOR_MS = 45_000;
-const CLIP_FACE_BOX = {
-  x: (CLIP.width - CLIP.faceSide) / 2 / CLIP.width, y: (CLIP.height - CLIP.faceSide) / 2 / CLIP.height,
-  width: CLIP.faceSide / CLIP.width, height: CLIP.faceSide / CLIP.height,
-};
 
 interface Sample { marker: number; t: number; morph: Record<string, number>; label: string | null; tracked: number }
 
@@ -41,12 +37,7 @@ describe('app with a fake camera showing real faces', () => {
     page.on('pageerror', (e) => errors.push(e.message));
     // The clip's face fills the centre square: calibrate that ROI for the fake camera the way the
     // app stores it (per device id), so tracking skips the face detector, too slow on SwiftShader.
-    await page.goto('/models/student-baseline/export.json');
-    const deviceId = await page.evaluate(async (roi) => {
-      const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
-      localStorage.setItem(`halfface.roi.${cameras[0].deviceId}`, JSON.stringify(roi));
-      return cameras[0].deviceId;
-    }, { box: CLIP_FACE_BOX, placement: 'face' });
+    const deviceId = await storeClipRoi(page);
     expect(deviceId).not.toBe('');
     await page.goto('/');
     await page.waitForFunction(() => window.__halfface?.trackerStatus === 'ready' && window.__halfface.trackedFrames > 0, undefined, { timeout: 240_000 });

@@ -6,30 +6,19 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, REPO_ROOT, startAppServer, type AppServer } from './helpers/e2e-app.js';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, sharedAppAndBrowser } from './helpers/e2e-app.js';
 
 interface Rect { left: number; top: number; right: number; bottom: number }
 const overlap = (a: Rect, b: Rect) => Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
 const area = (a: Rect) => (a.right - a.left) * (a.bottom - a.top);
 
 describe('layout for the window', () => {
-  let app: AppServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    app = await startAppServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const shared = sharedAppAndBrowser();
 
   for (const [width, height] of [[390, 844], [844, 390], [1280, 720]] as const) {
     it(`${width}×${height}: avatar and panel inside the window, nothing over the avatar`, async () => {
-      const context = await browser.newContext({ baseURL: app.baseUrl, viewport: { width, height } });
+      const context = await shared.browser.newContext({ baseURL: shared.app.baseUrl, viewport: { width, height } });
       await context.addInitScript('globalThis.__name = (f) => f;');
       const page = await context.newPage();
       await page.goto('/?input=demo', { waitUntil: 'domcontentloaded', timeout: 120_000 });

@@ -5,25 +5,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, newContext, REPO_ROOT, startAppServer, watchForeignRequests, type AppServer } from './helpers/e2e-app.js';
+import { describe, expect, it } from 'vitest';
+import { newContext, sharedAppAndBrowser, REPO_ROOT, watchForeignRequests } from './helpers/e2e-app.js';
 
 describe('immersive-vr session in an emulated Quest 3', () => {
-  let app: AppServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    app = await startAppServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const shared = sharedAppAndBrowser();
 
   it('renders XR frames with the avatar and the panel while tracking runs', async () => {
-    const context = await newContext(browser, app.baseUrl);
+    const context = await newContext(shared.browser, shared.app.baseUrl);
     const foreign = watchForeignRequests(context);
     const page = await context.newPage();
     const errors: string[] = [];

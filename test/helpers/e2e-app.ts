@@ -7,6 +7,7 @@ import { chromium, type Browser, type BrowserContext, type LaunchOptions } from 
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll } from 'vitest';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -58,4 +59,24 @@ export function watchForeignRequests(context: BrowserContext): string[] {
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) foreign.push(request.url());
   });
   return foreign;
+}
+
+/**
+ * One app server and one Chromium for a whole test file (started in beforeAll, closed in
+ * afterAll); read `app` and `browser` inside the tests.
+ */
+export function sharedAppAndBrowser(chromiumArgs: string[] = []): { readonly app: AppServer; readonly browser: Browser } {
+  const held: { app?: AppServer; browser?: Browser } = {};
+  beforeAll(async () => {
+    held.app = await startAppServer();
+    held.browser = await launchChromium(chromiumArgs);
+  });
+  afterAll(async () => {
+    await held.browser?.close();
+    await held.app?.close();
+  });
+  return {
+    get app() { if (!held.app) throw new Error('the app server starts in beforeAll'); return held.app; },
+    get browser() { if (!held.browser) throw new Error('Chromium starts in beforeAll'); return held.browser; },
+  };
 }

@@ -8,6 +8,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { EXPRESSIONS, type Expression } from '../../src/core/labels.js';
 
@@ -71,4 +72,24 @@ export function writeFaceClip(segments: string[][], holdS: number): { path: stri
   const path = join(dir, 'faces.y4m');
   writeFileSync(path, Buffer.concat(parts));
   return { path, segmentSeconds: segments.map((s) => s.length * holdS) };
+}
+
+/** The clip's face square as a normalised box of the frame. */
+export const CLIP_FACE_BOX = Object.freeze({
+  x: (CLIP.width - CLIP.faceSide) / 2 / CLIP.width, y: (CLIP.height - CLIP.faceSide) / 2 / CLIP.height,
+  width: CLIP.faceSide / CLIP.width, height: CLIP.faceSide / CLIP.height,
+});
+
+/**
+ * Stores the clip's face square as the fake camera's region of interest, the way the app stores a
+ * calibration (per device id), so tracking skips the face detector (too slow on SwiftShader for
+ * tests that need many frames). Needs a page of the app's origin; returns the camera's device id.
+ */
+export async function storeClipRoi(page: Page): Promise<string> {
+  await page.goto('/models/halfface/card.json');
+  return page.evaluate(async (roi) => {
+    const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
+    localStorage.setItem(`halfface.roi.${cameras[0].deviceId}`, JSON.stringify(roi));
+    return cameras[0].deviceId;
+  }, { box: CLIP_FACE_BOX, placement: 'face' });
 }
