@@ -180,6 +180,23 @@ describe('a training step of a real network', () => {
   });
 });
 
+describe('Adam', () => {
+  it('three steps give the same weights and moments as cpu, in one kernel per variable', async () => {
+    const w0 = random([5, 7], 21);
+    const grads = [random([5, 7], 22), random([5, 7], 23), random([5, 7], 24)];
+    const before = kernelCounts.ours.Adam ?? 0;
+    const { cpu, wasm } = await onBothBackends([w0, ...grads], (w, ...g) => {
+      const v = tf.variable(w, true, `adam-parity-${tf.getBackend()}`);
+      const optimizer = tf.train.adam(0.01);
+      for (const gradient of g) optimizer.applyGradients({ [v.name]: gradient });
+      optimizer.dispose();
+      return [v];
+    });
+    expect(relativeError(wasm[0], cpu[0])).toBeLessThan(TOLERANCE);
+    expect(kernelCounts.ours.Adam).toBe(before + 3);
+  });
+});
+
 describe('the committed kernel binary', () => {
   const dir = join(KERNELS_WASM, '..');
   const build = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')) as { sourceSha256: string; wasmSha256: string; compiler: string };

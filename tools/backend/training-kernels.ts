@@ -29,6 +29,8 @@ interface Exports {
   maxpool_grad_tiled(x: number, dy: number, dx: number, H: number, W: number, C: number, OH: number, OW: number, f: number, r0: number, r1: number): void;
   fill_zero(out: number, begin: number, end: number): void;
   relu_grad(x: number, dy: number, dx: number, begin: number, end: number): void;
+  adam_update(w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number,
+    b1: number, ob1: number, b2: number, ob2: number, c1: number, c2: number, negLr: number, eps: number, begin: number, end: number): void;
   pad_rows(x: number, xp: number, H: number, W: number, C: number, Hp: number, Wp: number, pt: number, pl: number, r0: number, r1: number): void;
   conv_backprop_filter(xp: number, dy: number, dw: number, N: number, Hp: number, Wp: number, Ci: number, OH: number, OW: number, Co: number,
     KW: number, sh: number, sw: number, dh: number, dw_: number, k0: number, k1: number): void;
@@ -347,6 +349,64 @@ function installReluGradient(): void {
   });
 }
 
+const ADAM = 'HalffaceAdam';
+
+/** One variable's Adam step: new value, first and second moment, from the old ones and the gradient. */
+const adamStep: KernelFunc = ({ inputs, backend: b, attrs }) => {
+  const backend = b as WasmBackendInternals;
+  const { value, gradient, m, v } = inputs as Record<'value' | 'gradient' | 'm' | 'v', TensorInfo>;
+  const a = attrs as unknown as { beta1: number; beta2: number; c1: number; c2: number; learningRate: number; epsilon: number };
+  kernelsFor(backend);
+  const outs = [0, 1, 2].map(() => backend.makeOutput(value.shape, 'float32'));
+  const [wp, gp, mp, vp, w2, m2, v2] = [value, gradient, m, v, ...outs].map((t) => address(backend, t));
+  const size = value.shape.reduce((x, y) => x * y, 1);
+  parallel('adam_update', size, 4, (b0, b1) => [wp, gp, mp, vp, w2, m2, v2, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, a.c1, a.c2, -a.learningRate, a.epsilon, b0, b1]);
+  count(kernelCounts.ours, 'Adam');
+  return outs;
+};
+
+interface AdamInternals {
+  beta1: number; beta2: number; epsilon: number; learningRate: number;
+  accBeta1: tf.Variable; accBeta2: tf.Variable;
+  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+  incrementIterations(): void;
+}
+
+/**
+ * Adam's update as one kernel per variable on wasm instead of ~15 small ops: the same state (moment
+ * variables under the same names, so checkpoints stay interchangeable) and the same float32 maths.
+ */
+function installAdam(): void {
+  const proto = tf.AdamOptimizer.prototype as unknown as { applyGradients(g: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void };
+  const stock = proto.applyGradients;
+  proto.applyGradients = function (this: AdamInternals, variableGradients) {
+    if (tf.getBackend() !== 'wasm') return stock.call(this, variableGradients);
+    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    tf.tidy(() => {
+      const c1 = tf.sub(1, this.accBeta1).dataSync()[0];
+      const c2 = tf.sub(1, this.accBeta2).dataSync()[0];
+      names.forEach((name, i) => {
+        const value = tf.engine().registeredVariables[name];
+        this.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        this.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
+        if (gradient == null) return;
+        const m = this.accumulatedFirstMoment[i].variable;
+        const v = this.accumulatedSecondMoment[i].variable;
+        const [newValue, newM, newV] = tf.engine().runKernel(ADAM, { value, gradient, m, v } as never,
+          { beta1: this.beta1, beta2: this.beta2, c1, c2, learningRate: this.learningRate, epsilon: this.epsilon } as never) as unknown as tf.Tensor[];
+        m.assign(newM);
+        v.assign(newV);
+        value.assign(newValue);
+      });
+      this.accBeta1.assign(tf.mul(this.accBeta1, this.beta1));
+      this.accBeta2.assign(tf.mul(this.accBeta2, this.beta2));
+    });
+    this.incrementIterations();
+  };
+}
+
 /** No kernel writes into its inputs, so a clone can share the data (refcounted, like Reshape). */
 const shareIdentity = (fallback: KernelFunc): KernelFunc => (args) => {
   const { x } = args.inputs as { x: TensorInfo };
@@ -378,6 +438,8 @@ export function installCompiledKernels(): void {
   replaceKernel('Identity', shareIdentity);
   tf.registerKernel({ kernelName: RELU_GRAD, backendName: 'wasm', kernelFunc: reluGrad });
   installReluGradient();
+  tf.registerKernel({ kernelName: ADAM, backendName: 'wasm', kernelFunc: adamStep });
+  installAdam();
   replaceKernel('Conv2DBackpropFilter', filterGrad);
   installConvLayer();
   installBatchNormLayer();

@@ -156,6 +156,24 @@ void relu_grad(const f32 *x, const f32 *dy, f32 *dx, long begin, long end) {
   for (; i < end; i++) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+/*
+ * One Adam step for one variable, in tfjs's order of float32 operations:
+ * m' = m b1 + g (1 - b1); v' = v b2 + g^2 (1 - b2); w' = (m' / c1) / (sqrt(v' / c2) + eps) (-lr) + w,
+ * with c1 = 1 - b1^t and c2 = 1 - b2^t. New tensors out, inputs untouched.
+ */
+EXPORT(adam_update)
+void adam_update(const f32 *w, const f32 *g, const f32 *m, const f32 *v, f32 *w2, f32 *m2, f32 *v2,
+                 f32 b1, f32 ob1, f32 b2, f32 ob2, f32 c1, f32 c2, f32 neg_lr, f32 eps, long begin, long end) {
+  /* ob1 = 1 - b1, ob2 = 1 - b2 and neg_lr = -lr come from JavaScript, rounded from doubles as tfjs's are. */
+  for (long i = begin; i < end; i++) {
+    const f32 nm = m[i] * b1 + g[i] * ob1;
+    const f32 nv = v[i] * b2 + (g[i] * g[i]) * ob2;
+    m2[i] = nm;
+    v2[i] = nv;
+    w2[i] = ((nm / c1) / (__builtin_sqrtf(nv / c2) + eps)) * neg_lr + w[i];
+  }
+}
+
 EXPORT(fill_zero)
 void fill_zero(f32 *out, long begin, long end) {
   long i = begin;
