@@ -188,7 +188,7 @@ describe('Adam', () => {
     const { cpu, wasm } = await onBothBackends([w0, ...grads], (w, ...g) => {
       const v = tf.variable(w, true, `adam-parity-${tf.getBackend()}`);
       const optimizer = tf.train.adam(0.01);
-      for (const gradient of g) optimizer.applyGradients({ [v.name]: gradient });
+      for (const gradient of g) optimizer.applyGradients([{ name: v.name, tensor: gradient }]);
       optimizer.dispose();
       return [v];
     });
