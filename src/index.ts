@@ -37,8 +37,8 @@ export { DEMO_FACE_BOX, startDemoInput, type DemoInput } from './capture/demo-fa
 // React Three Fiber.
 export { useExpression, type ExpressionHandle, type ExpressionInput, type ExpressionStatus, type UseExpressionOptions } from './embed/use-expression.js';
 export { ExpressionAvatar, type ExpressionAvatarProps, type ExpressionSourceLike } from './embed/ExpressionAvatar.js';
-export { AvatarLoadError, loadAvatar, type LoadedAvatar } from './scene/avatar-loader.js';
-export { bindArkitMorphs, FaceDriver, type FaceTarget, type MorphBinding } from './scene/face-driver.js';
+export { AvatarLoadError, loadAvatar, type LoadedAvatar } from './avatar/avatar-loader.js';
+export { bindArkitMorphs, FaceDriver, type FaceTarget, type MorphBinding } from './avatar/face-driver.js';
 
 // Research recording and the OSC bridge client.
 export * from './research/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkNeutral, STRONG_MEAN } from '../src/app/neutral-check.js';
+import { checkNeutral, STRONG_MEAN } from '../src/app/state/neutral-check.js';
 import { EXPRESSIONS, type Expression } from '../src/core/labels.js';
 
 function probs(p: Partial<Record<Expression, number>>): Record<Expression, number> {

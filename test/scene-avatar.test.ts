@@ -6,8 +6,8 @@ import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { describe, expect, it } from 'vitest';
 import { ARKIT_TABLE, arkitWeights, type ArkitBlendshape } from '../src/core/blendshapes.js';
 import { EXPRESSIONS } from '../src/core/labels.js';
-import { createDefaultAvatar } from '../src/scene/default-avatar.js';
-import { approach, bindArkitMorphs, canonicalShapeName, FaceDriver, readMorphWeights } from '../src/scene/face-driver.js';
+import { createDefaultAvatar } from '../src/avatar/default-avatar.js';
+import { approach, bindArkitMorphs, canonicalShapeName, FaceDriver, readMorphWeights } from '../src/avatar/face-driver.js';
 
 /** Vertex positions of a mesh with the given morph influences applied (relative morph targets). */
 function morphed(mesh: THREE.Mesh, weights: Partial<Record<string, number>>): Float32Array {

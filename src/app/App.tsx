@@ -1,15 +1,15 @@
 /** The app shell: the 3D scene full-window, with the desktop controls and notices over it. */
 import type { XRStore } from '@react-three/xr';
 import { useEffect, useState } from 'react';
-import { RoiEditor } from '../capture/RoiEditor.js';
-import { isAvatarFile } from '../scene/avatar-loader.js';
-import type { ScenePort } from '../scene/probe.js';
-import { Scene } from '../scene/Scene.js';
-import type { AppController } from './controller.js';
+import { RoiEditor } from './RoiEditor.js';
+import { isAvatarFile } from '../avatar/avatar-loader.js';
+import type { ScenePort } from './scene/probe.js';
+import { Scene } from './scene/Scene.js';
+import type { AppController } from './state/controller.js';
 import { DEFAULT_OSC_BRIDGE_URL } from '../bridge/osc-bridge-client.js';
 import { StudyBox } from './StudyBox.js';
-import { describeInference, describeLoad, describeOsc, describeSpeed } from './status.js';
-import { useStore } from './store.js';
+import { describeInference, describeLoad, describeOsc, describeSpeed } from './state/status.js';
+import { useStore } from './state/store.js';
 
 function InputPicker({ controller }: { controller: AppController }) {
   const store = controller.store;

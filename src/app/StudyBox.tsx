@@ -1,7 +1,7 @@
 /** The research session on the page: participant and condition, markers, the questionnaire at stop, downloads, upload. */
 import { useState } from 'react';
-import type { AppController } from './controller.js';
-import { useStore } from './store.js';
+import type { AppController } from './state/controller.js';
+import { useStore } from './state/store.js';
 
 export function StudyBox({ controller }: { controller: AppController }) {
   const study = useStore(controller.store, (s) => s.study);

@@ -2,8 +2,8 @@
  * window.__halfface: a read-only snapshot of the running app for tests, benchmarks and people
  * poking at it in devtools. Every read returns fresh plain data; nothing in it controls the app.
  */
-import type { ScenePort } from '../scene/probe.js';
-import type { AppController } from './controller.js';
+import type { ScenePort } from './scene/probe.js';
+import type { AppController } from './state/controller.js';
 
 export function snapshot(controller: AppController, port: ScenePort) {
   const s = controller.store.getState();

@@ -2,14 +2,14 @@
  * <ExpressionAvatar/>: an avatar whose face follows an expression source, for any R3F scene
  * (with or without @react-three/xr). A VRM (expression presets, perfect-sync ARKit shapes too) or a
  * glTF with ARKit-named morph targets from `url`; the built-in head when there is no url or it fails
- * to load. The face eases toward each result at the display rate (src/scene/face-driver.ts).
+ * to load. The face eases toward each result at the display rate (src/avatar/face-driver.ts).
  *
  *   <ExpressionAvatar expression={useExpression({ modelUrl, source: 'camera' })} url="/me.vrm" position={[0, 1.5, -1]} />
  */
 import { useFrame, type ThreeElements } from '@react-three/fiber';
 import { useEffect, useMemo, useState } from 'react';
-import { defaultAvatarTarget, loadAvatar, type LoadedAvatar } from '../scene/avatar-loader.js';
-import { FaceDriver } from '../scene/face-driver.js';
+import { defaultAvatarTarget, loadAvatar, type LoadedAvatar } from '../avatar/avatar-loader.js';
+import { FaceDriver } from '../avatar/face-driver.js';
 import type { TrackResult } from '../tracker/index.js';
 
 /** Anything with the latest result: useExpression()'s handle, or your own object. */

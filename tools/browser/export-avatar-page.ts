@@ -1,6 +1,6 @@
 /** Page side of tools/browser/export-default-avatar.ts: the built-in head as GLB bytes (three's GLTFExporter). */
 import { GLTFExporter } from 'three/examples/jsm/exporters/GLTFExporter.js';
-import { defaultAvatarTarget } from '../../src/scene/avatar-loader.js';
+import { defaultAvatarTarget } from '../../src/avatar/avatar-loader.js';
 
 export async function exportDefaultAvatar(): Promise<string> {
   const { root } = defaultAvatarTarget();

@@ -1,6 +1,6 @@
 /**
  * npx tsx tools/browser/export-default-avatar.ts [out.glb]
- * Writes the built-in head (src/scene/default-avatar.ts) as a GLB with its ARKit-named morph
+ * Writes the built-in head (src/avatar/default-avatar.ts) as a GLB with its ARKit-named morph
  * targets (default assets/avatars/halfface-head.glb): a file to try ?avatar= and avatar drops with,
  * and a template for rigging one's own. Exported in headless Chromium by three's GLTFExporter.
  */

@@ -2,10 +2,10 @@
 import { useFrame } from '@react-three/fiber';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type * as THREE from 'three';
-import type { AppState, Store } from '../app/store.js';
-import { useStore } from '../app/store.js';
-import { defaultAvatarTarget, loadAvatar, type LoadedAvatar } from './avatar-loader.js';
-import { FaceDriver, readMorphWeights } from './face-driver.js';
+import type { AppState, Store } from '../state/store.js';
+import { useStore } from '../state/store.js';
+import { defaultAvatarTarget, loadAvatar, type LoadedAvatar } from '../../avatar/avatar-loader.js';
+import { FaceDriver, readMorphWeights } from '../../avatar/face-driver.js';
 import type { ScenePort } from './probe.js';
 
 export function AvatarView({ store, port, position }: { store: Store<AppState>; port: ScenePort; position: [number, number, number] }) {

@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef, useState, type PointerEvent as ReactPointerEvent } from 'react';
 import type { Box, Placement } from '../core/preprocess.js';
-import { boxFromCorners } from './roi-store.js';
+import { boxFromCorners } from '../capture/roi-store.js';
 
 export interface RoiEditorProps {
   video: HTMLVideoElement | null;

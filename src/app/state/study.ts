@@ -8,8 +8,8 @@
 import {
   downloadRecording, IndexedDbUploadQueue, RecorderError, ResearchRecorder, Uploader, VALENCE_AROUSAL,
   type MarkerSource, type Questionnaire, type Recording,
-} from '../research/index.js';
-import type { TrackResult } from '../tracker/index.js';
+} from '../../research/index.js';
+import type { TrackResult } from '../../tracker/index.js';
 import type { ExpressionRecorder, RecordingContext } from './recorder.js';
 import type { Store } from './store.js';
 

@@ -6,7 +6,7 @@ import { Canvas, useFrame, useThree } from '@react-three/fiber';
 import { useXR, XR, type XRStore } from '@react-three/xr';
 import { useEffect, useRef, useState } from 'react';
 import * as THREE from 'three';
-import type { AppController } from '../app/controller.js';
+import type { AppController } from '../state/controller.js';
 import { AvatarView } from './AvatarView.js';
 import { DesktopControls } from './DesktopControls.js';
 import { Panel } from './Panel.js';
@@ -102,7 +102,7 @@ function DesktopFloor() {
 const EYE_HEIGHT_RANGE = [0.9, 2.1] as const;
 
 /**
- * The avatar, the panel and the desktop camera, placed for the window's shape (src/scene/layout.ts).
+ * The avatar, the panel and the desktop camera, placed for the window's shape (src/app/scene/layout.ts).
  * In a headset the avatar's eyes and the panel follow the user's eye height, taken once the session
  * starts, so the mirror image looks back level, standing or seated.
  */

@@ -7,7 +7,7 @@
  *   - any non-neutral class at STRONG_MEAN or more on average (a frown held on purpose).
  * Pure: raw model outputs in, a verdict and a message out.
  */
-import { EXPRESSIONS, type Expression } from '../core/labels.js';
+import { EXPRESSIONS, type Expression } from '../../core/labels.js';
 
 /** Expressions a relaxed face can read as: a calibration is for exactly these misreadings. */
 const RESTING_MISREADS: ReadonlySet<Expression> = new Set(['neutral', 'sadness', 'anger']);

@@ -1,8 +1,8 @@
 /** Which region of interest the tracker uses for an input. Pure: the controller supplies the stored calibration. */
-import type { Box } from '../core/preprocess.js';
-import type { RoiOptions } from '../tracker/index.js';
-import { DEMO_FACE_BOX } from '../capture/demo-face.js';
-import type { StoredRoi } from '../capture/roi-store.js';
+import type { Box } from '../../core/preprocess.js';
+import type { RoiOptions } from '../../tracker/index.js';
+import { DEMO_FACE_BOX } from '../../capture/demo-face.js';
+import type { StoredRoi } from '../../capture/roi-store.js';
 import type { InputKind } from './store.js';
 
 /** The centred square of a 4:3 frame: where a frontal face usually is when the detector finds none. */

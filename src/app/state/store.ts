@@ -4,7 +4,7 @@
  * so 30 Hz results never re-render React.
  */
 import { useSyncExternalStore } from 'react';
-import type { LoadProgress, RoiOptions, TrackResult } from '../tracker/index.js';
+import type { LoadProgress, RoiOptions, TrackResult } from '../../tracker/index.js';
 import { initialStudyState, type StudyState } from './study.js';
 
 export interface Store<S> {

@@ -1,5 +1,5 @@
 /** Drawing the in-headset panel onto a canvas: large type and bars, readable at arm's length in VR. */
-import { EXPRESSIONS } from '../core/labels.js';
+import { EXPRESSIONS } from '../../core/labels.js';
 
 export interface PanelData {
   label: string | null;

@@ -3,9 +3,9 @@
  * values, or a Likert item's points), the chosen one highlighted, then Submit or Skip. Pressed with
  * controller rays, hands or the mouse, like the panel's buttons; the page shows the same form.
  */
-import { useStore } from '../app/store.js';
-import type { AppController } from '../app/controller.js';
-import type { QuestionItem } from '../research/index.js';
+import { useStore } from '../state/store.js';
+import type { AppController } from '../state/controller.js';
+import type { QuestionItem } from '../../research/index.js';
 import { PanelButton } from './PanelButton.js';
 
 /** At most this many buttons per row; a finer slider is offered at evenly spread values. */

@@ -1,5 +1,5 @@
 /** The tracker's status as short lines of text: one source for the page's HUD and the in-headset panel. */
-import { LOAD_STAGES, type LoadProgress } from '../tracker/index.js';
+import { LOAD_STAGES, type LoadProgress } from '../../tracker/index.js';
 import type { AppState, OscStatus } from './store.js';
 
 const STAGE_TEXT: Record<LoadProgress['stage'], string> = {

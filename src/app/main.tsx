@@ -13,12 +13,12 @@
 import { createXRStore } from '@react-three/xr';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './app/App.js';
-import { DEFAULT_OSC_BRIDGE_URL } from './bridge/osc-bridge-client.js';
-import { AppController } from './app/controller.js';
-import { installDebugSnapshot } from './app/debug.js';
+import { App } from './App.js';
+import { DEFAULT_OSC_BRIDGE_URL } from '../bridge/osc-bridge-client.js';
+import { AppController } from './state/controller.js';
+import { installDebugSnapshot } from './debug.js';
 import { ScenePort } from './scene/probe.js';
-import { quietDependencyDeprecations } from './scene/three-console.js';
+import { quietDependencyDeprecations } from './three-console.js';
 
 async function main() {
   quietDependencyDeprecations();

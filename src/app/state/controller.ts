@@ -3,11 +3,11 @@
  * is its own timer chain, not the render loop: the scene reads the latest result whenever it draws,
  * so a slow inference never holds up a frame (in XR or on the desktop).
  */
-import { clearRoi, loadRoi, saveRoi, type StoredRoi } from '../capture/roi-store.js';
-import { listCameras, openCameraSource, openDemoSource, openFileSource, type VideoSource } from '../capture/sources.js';
-import { ExpressionTracker, MIN_CALIBRATION_FRAMES, TrackerError, type RoiOptions, type TrackResult } from '../tracker/index.js';
-import { connectOscBridge, DEFAULT_OSC_BRIDGE_URL, type OscBridgeClient } from '../bridge/osc-bridge-client.js';
-import { probeMissing } from '../scene/fetch-asset.js';
+import { clearRoi, loadRoi, saveRoi, type StoredRoi } from '../../capture/roi-store.js';
+import { listCameras, openCameraSource, openDemoSource, openFileSource, type VideoSource } from '../../capture/sources.js';
+import { ExpressionTracker, MIN_CALIBRATION_FRAMES, TrackerError, type RoiOptions, type TrackResult } from '../../tracker/index.js';
+import { connectOscBridge, DEFAULT_OSC_BRIDGE_URL, type OscBridgeClient } from '../../bridge/osc-bridge-client.js';
+import { probeMissing } from '../../avatar/fetch-asset.js';
 import { checkNeutral } from './neutral-check.js';
 import { RateMeter } from './rate.js';
 import { initialStudyState, Study } from './study.js';

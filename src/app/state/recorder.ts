@@ -3,7 +3,7 @@
  * start/stop; while recording, every tracker result is pushed. The recorder itself (timestamped
  * stream, markers, CSV/JSON export) lives elsewhere and is attached with controller.setRecorder().
  */
-import type { TrackResult } from '../tracker/index.js';
+import type { TrackResult } from '../../tracker/index.js';
 import type { InputInfo } from './store.js';
 
 export interface RecordingContext {

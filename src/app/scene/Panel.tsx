@@ -5,10 +5,10 @@
 import { useFrame } from '@react-three/fiber';
 import { useEffect, useRef } from 'react';
 import * as THREE from 'three';
-import type { AppController } from '../app/controller.js';
-import { describeRoi } from '../app/roi.js';
-import { describeInference, describeLoad, describeSpeed } from '../app/status.js';
-import { useStore } from '../app/store.js';
+import type { AppController } from '../state/controller.js';
+import { describeRoi } from '../state/roi.js';
+import { describeInference, describeLoad, describeSpeed } from '../state/status.js';
+import { useStore } from '../state/store.js';
 import { PANEL_WIDTH_M } from './layout.js';
 import type { ScenePort } from './probe.js';
 import { QuestionnairePanel } from './QuestionnairePanel.js';
