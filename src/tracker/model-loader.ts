@@ -8,6 +8,15 @@ import { NUM_CLASSES } from '../core/labels.js';
 import { TrackerError } from './types.js';
 
 const BYTES_PER: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
+/**
+ * Quantizations read here, with their bytes per value: float16 is what the export writes
+ * (`--quantize float16`, tfjs-converter's form: dtype float32 plus quantization {dtype: 'float16'}).
+ * tfjs also knows uint8/uint16 with a min and scale, but nothing here writes them, so a model that
+ * has them came from elsewhere and is refused rather than trusted.
+ */
+const QUANTIZED_BYTES: Record<string, number> = { float16: 2 };
+
+const bytesOf = (s: tf.io.WeightsManifestEntry) => s.shape.reduce((a, b) => a * b, 1) * (s.quantization ? QUANTIZED_BYTES[s.quantization.dtype] : BYTES_PER[s.dtype]);
 
 async function fetchOk(url: string, what: string): Promise<Response> {
   let response: Response;
@@ -49,7 +58,15 @@ export function readWeightsManifest(manifest: unknown): { specs: tf.io.WeightsMa
       if (typeof w.dtype !== 'string' || !Object.hasOwn(BYTES_PER, w.dtype)) {
         return { problem: `${named}: dtype ${shown(w.dtype)} is not one of ${Object.keys(BYTES_PER).join(', ')}` };
       }
-      if (w.quantization !== undefined) return { problem: `${named}: quantized weights are not supported` };
+      if (w.quantization !== undefined) {
+        const q = w.quantization;
+        if (!isObject(q) || typeof q.dtype !== 'string') return { problem: `${named}: quantization must be an object with a dtype, got ${shown(q)}` };
+        if (!Object.hasOwn(QUANTIZED_BYTES, q.dtype)) {
+          return { problem: `${named}: quantization dtype ${shown(q.dtype)} is not supported (this tracker reads ${Object.keys(QUANTIZED_BYTES).join(', ')})` };
+        }
+        // tfjs decodes float16 into float32 only, and throws deep inside model building otherwise.
+        if (w.dtype !== 'float32') return { problem: `${named}: a ${q.dtype}-quantized weight must have dtype "float32", got ${shown(w.dtype)}` };
+      }
       specs.push(w as unknown as tf.io.WeightsManifestEntry);
     }
     paths.push(...(group.paths as string[]));
@@ -82,7 +99,7 @@ export async function fetchModelArtifacts(modelUrl: string): Promise<tf.io.Model
     shards.push(await (await fetchOk(shardUrl, 'weight shard')).arrayBuffer());
   }
   const total = shards.reduce((n, b) => n + b.byteLength, 0);
-  const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * BYTES_PER[s.dtype], 0);
+  const expected = specs.reduce((n, s) => n + bytesOf(s), 0);
   if (total !== expected) {
     throw new TrackerError('model-corrupt', `weights of ${modelUrl} hold ${total} bytes, its manifest needs ${expected}: truncated or from another model`);
   }

@@ -1,10 +1,11 @@
 /**
- * npm run export -- --run runs/baseline --out models/student-baseline
+ * npm run export -- --run runs/baseline --out models/student-baseline [--quantize float16]
  * Writes the single-output browser graph (face in, probabilities out) of a run's best model.
+ * --quantize float16 stores the weights in half the bytes, for the model a headset downloads.
  */
 import { Command } from 'commander';
 import { selectBackend } from '../backend/select.js';
-import { exportModel } from '../model/export.js';
+import { exportModel, parseQuantize, QUANTIZE_CHOICES } from '../model/export.js';
 import { resolveModelDir } from './model-path.js';
 import { runCli } from './run-cli.js';
 
@@ -12,13 +13,15 @@ const program = new Command()
   .name('export')
   .requiredOption('--run <dir>', 'run folder (its best model) or model folder')
   .requiredOption('--out <dir>', 'destination, e.g. models/student-baseline')
-  .option('--checkpoint', "export the run's latest checkpoint instead of its best model");
+  .option('--checkpoint', "export the run's latest checkpoint instead of its best model")
+  .option('--quantize <dtype>', `how the weights are stored: ${QUANTIZE_CHOICES.join(' | ')} (float16: half the bytes)`, 'none');
 
 runCli(async () => {
   program.parse();
   const o = program.opts();
+  const quantize = parseQuantize(o.quantize);
   await selectBackend('auto');
   const source = o.checkpoint ? `${o.run}/checkpoint` : resolveModelDir(o.run);
-  const info = await exportModel(source, o.out);
-  console.log(`exported ${source} -> ${o.out}: ${(info.bytes / 1e6).toFixed(2)} MB, ${(info.flops / 1e6).toFixed(1)} MFLOPs, sha256 ${info.sha256}`);
+  const info = await exportModel(source, o.out, { quantize });
+  console.log(`exported ${source} -> ${o.out}: ${(info.bytes / 1e6).toFixed(2)} MB${quantize === 'none' ? '' : ` (${quantize} weights)`}, ${(info.flops / 1e6).toFixed(1)} MFLOPs, sha256 ${info.sha256}`);
 });

@@ -12,7 +12,7 @@ import { resolveDataDir } from '../data/ferplus.js';
 import { evaluateModelDir, type EvaluationReport } from '../eval/evaluate-model.js';
 import { percent } from '../eval/format.js';
 import { writeCard, type CardInput } from '../model/card.js';
-import { exportModelInto } from '../model/export.js';
+import { exportModelInto, parseQuantize, QUANTIZE_CHOICES } from '../model/export.js';
 import { replaceFolder } from '../model/file-io.js';
 import { CONCAT_MARGIN, pickShipped } from '../model/ship.js';
 import { defaultConfig, MODEL_NAMES, STAGES, withDefaultSources, type Stage } from '../train/config.js';
@@ -35,7 +35,8 @@ const program = addBackendOptions(addDataOption(new Command()
   .option('--runs <dir>', 'where the runs live', 'runs')
   .option('--models <dir>', 'where exported models go', 'models')
   .option('--stages <list>', 'stages to train, comma-separated', STAGES.join(','))
-  .option('--no-train', 'only evaluate, export and write cards from the best models the runs have so far'), { threads: false });
+  .option('--no-train', 'only evaluate, export and write cards from the best models the runs have so far')
+  .option('--quantize <dtype>', `students' weights (and so models/halfface): ${QUANTIZE_CHOICES.join(' | ')}; the teacher stays float32`, 'none'), { threads: false });
 
 runCli(async () => {
   program.parse();
@@ -43,6 +44,7 @@ runCli(async () => {
   const dataDir = resolveDataDir(o.data);
   const stages = String(o.stages).split(',').map((s) => s.trim()) as Stage[];
   for (const s of stages) if (!(STAGES as readonly string[]).includes(s)) throw new Error(`unknown stage "${s}"`);
+  const quantize = parseQuantize(o.quantize);
   const backend = await selectBackend(o.backend);
   console.log(`backend: ${backend.name} — ${backend.detail}`);
 
@@ -69,7 +71,9 @@ runCli(async () => {
     // Exported, scored and carded in a folder beside the committed model, which it replaces only
     // when complete: a failed export or evaluation leaves the committed model as it was.
     const card = await replaceFolder(out, async (temp): Promise<CardInput> => {
-      const exportInfo = await exportModelInto(join(runDir, 'best'), temp);
+      // The teacher never ships to a headset, and students start from it: it keeps full precision.
+      // The cards score the exported folder, so a student's accuracy is that of its stored weights.
+      const exportInfo = await exportModelInto(join(runDir, 'best'), temp, { quantize: stage === 'teacher' ? 'none' : quantize });
       const evaluations: EvaluationReport[] = [];
       for (const occlusion of occlusions) evaluations.push({ ...await evaluateModelDir(temp, dataDir, 'FER2013Valid', occlusion, config.labelMode), model: out });
       const c: CardInput = {
