@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  MOUTH_BLENDSHAPES, MOUTH_RAMPS, implausibility, mouthBlendshapes, mouthMeasures, mouthTargets, mouthToVisemes,
-  ramp, writeMouthRow, type FaceKeypoints, type MouthWeights, type Point2,
+  MOUTH_BLENDSHAPES, MOUTH_FLIP_PERMUTATION, MOUTH_RAMPS, implausibility, mirrorMouthRow, mouthBlendshapes, mouthMeasures,
+  mouthTargets, mouthToVisemes, ramp, writeMouthRow, type FaceKeypoints, type MouthWeights, type Point2,
 } from '../src/core/mouth-blendshapes.js';
 
 /**
@@ -141,6 +141,43 @@ describe('mouth blendshapes', () => {
     expect(ramp(9, 1, 3)).toBe(1);
     expect(ramp(0.5, 1, 0)).toBe(0.5);
     expect(ramp(-1, 1, 0)).toBe(1);
+  });
+});
+
+describe('horizontal flip', () => {
+  /** The same face in the mirrored image: x reflected, and the subject's sides swap names. */
+  function mirrorImage(k: FaceKeypoints): FaceKeypoints {
+    const m = (p: Point2): Point2 => [48 - p[0], p[1]];
+    return {
+      eyeRight: m(k.eyeLeft), eyeLeft: m(k.eyeRight), cornerRight: m(k.cornerLeft), cornerLeft: m(k.cornerRight),
+      noseBase: m(k.noseBase), chin: m(k.chin),
+      upperLipTop: m(k.upperLipTop), upperLipBottom: m(k.upperLipBottom), lowerLipTop: m(k.lowerLipTop), lowerLipBottom: m(k.lowerLipBottom),
+    };
+  }
+  const row = (k: FaceKeypoints) => {
+    const out = new Float32Array(MOUTH_BLENDSHAPES.length);
+    writeMouthRow(mouthBlendshapes(mouthMeasures(k)), out);
+    return out;
+  };
+
+  it('swaps exactly the Left/Right pairs and is its own inverse', () => {
+    const swapped = MOUTH_FLIP_PERMUTATION.map((from, k) => [MOUTH_BLENDSHAPES[k], MOUTH_BLENDSHAPES[from]]).filter(([a, b]) => a !== b);
+    expect(Object.fromEntries(swapped)).toEqual({
+      mouthSmileLeft: 'mouthSmileRight', mouthSmileRight: 'mouthSmileLeft', mouthFrownLeft: 'mouthFrownRight', mouthFrownRight: 'mouthFrownLeft',
+      mouthStretchLeft: 'mouthStretchRight', mouthStretchRight: 'mouthStretchLeft', mouthLeft: 'mouthRight', mouthRight: 'mouthLeft',
+    });
+    MOUTH_FLIP_PERMUTATION.forEach((from, k) => expect(MOUTH_FLIP_PERMUTATION[from]).toBe(k));
+  });
+
+  it('gives the weights the formulas compute on the mirrored image', () => {
+    // One-sided, shifted, open faces: every swapped pair differs, so a wrong swap shows.
+    for (const k of [face({ liftLeft: 0.1, shift: 0.12, halfWidth: 0.5 }), face({ liftRight: -0.08, liftLeft: 0.03, shift: -0.15, opening: 0.2 })]) {
+      const flipped = new Float32Array(MOUTH_BLENDSHAPES.length);
+      mirrorMouthRow(row(k), 0, flipped);
+      const expected = row(mirrorImage(k));
+      flipped.forEach((v, i) => expect(v, MOUTH_BLENDSHAPES[i]).toBeCloseTo(expected[i], 5));
+      expect(Array.from(flipped)).not.toEqual(Array.from(row(k)));
+    }
   });
 });
 

@@ -224,6 +224,26 @@ export function writeMouthRow(w: MouthWeights, out: Float32Array, offset = 0): v
   MOUTH_BLENDSHAPES.forEach((name, i) => { out[offset + i] = w[name]; });
 }
 
+/** The blendshape a horizontally mirrored face shows instead: Left ↔ Right, the rest unchanged. */
+export function mirroredBlendshape(name: MouthBlendshape): MouthBlendshape {
+  const swapped = name.endsWith('Left') ? `${name.slice(0, -4)}Right` : name.endsWith('Right') ? `${name.slice(0, -5)}Left` : name;
+  if (!(MOUTH_BLENDSHAPES as readonly string[]).includes(swapped)) throw new Error(`${name} has no mirrored blendshape ${swapped}`);
+  return swapped as MouthBlendshape;
+}
+
+/**
+ * Column permutation of a mirrored face: its row's column k holds the unmirrored row's column
+ * MOUTH_FLIP_PERMUTATION[k]. The one place that knows which weights a horizontal flip swaps
+ * (training augmentation, and anything that mirrors a camera image). "Left" is the subject's side,
+ * so mirroring the image turns a left smile into a right one, and mouthLeft into mouthRight.
+ */
+export const MOUTH_FLIP_PERMUTATION: readonly number[] = MOUTH_BLENDSHAPES.map((name) => MOUTH_BLENDSHAPES.indexOf(mirroredBlendshape(name)));
+
+/** Writes the mirrored face's row (K values at src[srcOffset..]) to out[outOffset..]; src and out must not overlap. */
+export function mirrorMouthRow(src: ArrayLike<number>, srcOffset: number, out: Float32Array, outOffset = 0): void {
+  MOUTH_FLIP_PERMUTATION.forEach((from, k) => { out[outOffset + k] = src[srcOffset + from]; });
+}
+
 /**
  * A face's targets, or null when its landmarks are implausible (a missing face: never zero targets).
  * scaleToFacePixels: factor from the keypoints' pixels to 48-px face pixels (the eye-distance bound).

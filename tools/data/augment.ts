@@ -42,8 +42,11 @@ export function normaliseFace(src: Uint8Array, out: Float32Array, offset = 0): v
   for (let i = 0; i < FACE_PIXELS; i++) out[offset + i] = normalisePixel(src[i]);
 }
 
-/** Writes an augmented, normalised copy of src (uint8, 48*48) into out[offset..]. */
-export function augmentFace(src: Uint8Array, out: Float32Array, offset: number, config: AugmentConfig, random: Random): void {
+/**
+ * Writes an augmented, normalised copy of src (uint8, 48*48) into out[offset..]. Returns whether it
+ * was mirrored: labels with a side (the mouth targets' Left/Right) must be swapped to match.
+ */
+export function augmentFace(src: Uint8Array, out: Float32Array, offset: number, config: AugmentConfig, random: Random): boolean {
   const flip = config.flip && random() < 0.5;
   const angle = (uniform(random, config.maxRotationDeg) * Math.PI) / 180;
   const scale = 1 + uniform(random, config.maxScale);
@@ -79,6 +82,7 @@ export function augmentFace(src: Uint8Array, out: Float32Array, offset: number, 
   }
   // Drawn only when enabled, so runs without erasing keep the random stream they always had.
   if ((config.erasing ?? 0) > 0 && random() < config.erasing!) eraseRectangle(out, offset, random);
+  return flip;
 }
 
 /** Fills one random rectangle of the face at out[offset..] with uniform noise. */

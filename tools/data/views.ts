@@ -6,8 +6,7 @@
  */
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { augmentFace, type AugmentConfig } from './augment.js';
-import { batchOf, type HostBatch } from './batches.js';
-import type { LabelledSplit } from './ferplus.js';
+import { batchOf, type HostBatch, type TrainingSplit } from './batches.js';
 import { seededRandom, type Random } from './random.js';
 
 /** murmur3's 32-bit finaliser: nearby inputs give unrelated outputs. */
@@ -31,9 +30,7 @@ export function viewRandom(face: number, view: number, seed: number): Random {
 export const viewAt = (epoch: number, face: number, views: number) => (epoch + face) % views;
 
 /** A training batch of fixed views: face indices[i] as its view views[i]. */
-export function makeViewBatch(split: LabelledSplit, indices: Int32Array, views: Int32Array, occlusion: Occlusion, augment: AugmentConfig, seed: number): HostBatch {
-  const batch = batchOf(split, indices, occlusion, (face, out, offset, row) => {
-    augmentFace(face, out, offset, augment, viewRandom(indices[row], views[row], seed));
-  });
+export function makeViewBatch(split: TrainingSplit, indices: Int32Array, views: Int32Array, occlusion: Occlusion, augment: AugmentConfig, seed: number): HostBatch {
+  const batch = batchOf(split, indices, occlusion, (face, out, offset, row) => augmentFace(face, out, offset, augment, viewRandom(indices[row], views[row], seed)));
   return { ...batch, views };
 }

@@ -41,7 +41,7 @@ export interface MouthReport {
 }
 
 /** A loaded model reduced to one function: faces in, the mouth output out. */
-interface MouthPredictor {
+export interface MouthPredictor {
   predict(x: tf.Tensor4D): tf.Tensor;
   inputShape: (number | null)[];
   outputUnits: number | null;
@@ -73,11 +73,23 @@ export async function loadMouthPredictor(dir: string): Promise<MouthPredictor> {
     };
   }
   const model = await tf.loadLayersModel(fileLoadHandler(dir));
+  try {
+    return layersMouthPredictor(model, `model at ${dir}`, true);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/**
+ * The mouth output of a layers model already in memory (the trainer's, during validation).
+ * ownsModel: dispose() frees the model too.
+ */
+export function layersMouthPredictor(model: tf.LayersModel, what: string, ownsModel = false): MouthPredictor {
   const index = model.outputLayers.findIndex((l) => l.name === MOUTH_OUTPUT);
   if (index < 0) {
     const names = model.outputLayers.map((l) => l.name);
-    model.dispose();
-    throw new Error(`model at ${dir} has no "${MOUTH_OUTPUT}" output layer (its outputs: ${names.join(', ')}): train it with the mouth head`);
+    throw new Error(`${what} has no "${MOUTH_OUTPUT}" output layer (its outputs: ${names.join(', ')}): train it with the mouth head`);
   }
   return {
     predict: (x) => {
@@ -86,12 +98,12 @@ export async function loadMouthPredictor(dir: string): Promise<MouthPredictor> {
     },
     inputShape: model.inputs[0].shape,
     outputUnits: model.outputs[index].shape.at(-1) ?? null,
-    dispose: () => model.dispose(),
+    dispose: () => { if (ownsModel) model.dispose(); },
   };
 }
 
 /** The mouth output for every face of a split (occluded as the model was trained), n × K. */
-async function predictMouth(predictor: MouthPredictor, split: LabelledSplit, occlusion: Occlusion, batchSize = 256): Promise<Float32Array> {
+export async function predictMouth(predictor: MouthPredictor, split: LabelledSplit, occlusion: Occlusion, batchSize = 256): Promise<Float32Array> {
   const n = split.names.length;
   const K = NUM_MOUTH_BLENDSHAPES;
   const out = new Float32Array(n * K);

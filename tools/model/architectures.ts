@@ -1,10 +1,12 @@
 /**
  * The two networks. Both end in a 256-d layer named "embedding" (the triplet stage compares
- * student and teacher embeddings, so their sizes must match), then "logits" and "probabilities".
+ * student and teacher embeddings, so their sizes must match), then "logits" and "probabilities";
+ * optionally a second head, "mouth": the ARKit mouth blendshapes (issue 18, docs/mouth.md).
  */
 import * as tf from '@tensorflow/tfjs';
 import { FACE_SIZE } from '../../src/core/face-geometry.js';
 import { NUM_CLASSES } from '../../src/core/labels.js';
+import { NUM_MOUTH_BLENDSHAPES } from '../../src/core/mouth-blendshapes.js';
 
 export const EMBEDDING_SIZE = 256;
 export type ArchitectureName = 'teacher' | 'student';
@@ -50,26 +52,47 @@ function backbone(input: tf.SymbolicTensor, name: ArchitectureName, o: BuildOpti
   return tf.layers.dense({ units: EMBEDDING_SIZE, kernelInitializer: init(), name: `${o.prefix}embedding` }).apply(x) as tf.SymbolicTensor;
 }
 
-/** ReLU, dropout, "logits", "probabilities" on top of an embedding. */
-function head(embedding: tf.SymbolicTensor, dropout: number, seed: number): { logits: tf.SymbolicTensor; probabilities: tf.SymbolicTensor } {
+/** The mouth head's layer, and its output's name in every exported graph (tools/eval/mouth.ts reads it). */
+export const MOUTH_LAYER = 'mouth';
+
+/**
+ * ReLU, dropout, "logits", "probabilities" on top of an embedding; with `mouth`, also the "mouth"
+ * layer (Dense K, sigmoid) on the same dropped-out features. It hangs after the dropout rather
+ * than on the embedding itself so that the embedding keeps one consumer: the export then still
+ * folds embedding_relu into the embedding layer, and the head costs one small Dense pass.
+ */
+function head(embedding: tf.SymbolicTensor, dropout: number, seed: number, mouth = false): { logits: tf.SymbolicTensor; probabilities: tf.SymbolicTensor; mouth?: tf.SymbolicTensor } {
   let x = tf.layers.reLU({ name: 'embedding_relu' }).apply(embedding) as tf.SymbolicTensor;
   x = tf.layers.dropout({ rate: dropout, name: 'dropout_embedding' }).apply(x) as tf.SymbolicTensor;
   const logits = tf.layers.dense({ units: NUM_CLASSES, kernelInitializer: tf.initializers.glorotUniform({ seed }), name: 'logits' }).apply(x) as tf.SymbolicTensor;
   const probabilities = tf.layers.softmax({ name: 'probabilities' }).apply(logits) as tf.SymbolicTensor;
-  return { logits, probabilities };
+  if (!mouth) return { logits, probabilities };
+  const mouthOut = tf.layers.dense({
+    units: NUM_MOUTH_BLENDSHAPES, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }), name: MOUTH_LAYER,
+  }).apply(x) as tf.SymbolicTensor;
+  return { logits, probabilities, mouth: mouthOut };
 }
+
+export interface ModelOptions {
+  /** Add the mouth head: outputs become [probabilities, logits, embedding, mouth]. */
+  mouth?: boolean;
+}
+
+/** Whether a model (training graph or export) carries the mouth head. */
+export const hasMouthHead = (model: tf.LayersModel) => model.layers.some((l) => l.name === MOUTH_LAYER);
 
 const faceInput = () => tf.input({ shape: [FACE_SIZE, FACE_SIZE, 1], name: 'face' });
 
 /**
- * Outputs [probabilities, logits, embedding]. Weight initialisation is seeded; dropout is not, on
- * purpose: a seeded tfjs dropout draws the SAME mask at every step, which silently prunes units.
+ * Outputs [probabilities, logits, embedding] (then mouth, with options.mouth). Weight
+ * initialisation is seeded; dropout is not, on purpose: a seeded tfjs dropout draws the SAME mask
+ * at every step, which silently prunes units.
  */
-export function buildModel(name: ArchitectureName, seed = 1, batchNormMomentum = 0.99): tf.LayersModel {
+export function buildModel(name: ArchitectureName, seed = 1, batchNormMomentum = 0.99, options: ModelOptions = {}): tf.LayersModel {
   const input = faceInput();
   const embedding = backbone(input, name, { seed, batchNormMomentum, prefix: '' });
-  const { logits, probabilities } = head(embedding, ARCHITECTURES[name].dropout, seed * 1000 + 999);
-  return tf.model({ inputs: input, outputs: [probabilities, logits, embedding], name: `halfface_${name}` });
+  const { logits, probabilities, mouth } = head(embedding, ARCHITECTURES[name].dropout, seed * 1000 + 999, options.mouth);
+  return tf.model({ inputs: input, outputs: [probabilities, logits, embedding, ...(mouth ? [mouth] : [])], name: `halfface_${name}` });
 }
 
 /** Branch prefixes of the concatenated model: the KD student and the triplet student. */
@@ -87,9 +110,15 @@ export function buildConcatModel(seed = 1): tf.LayersModel {
   return tf.model({ inputs: input, outputs: [probabilities, logits, embedding], name: 'halfface_concat' });
 }
 
-/** The single-output graph the browser runs: face in, class probabilities out. */
+/**
+ * The graph the browser runs: face in, class probabilities out (output 0, which the tracker reads),
+ * then the mouth weights as output 1 when the model has the mouth head. One graph: both heads share
+ * one pass through the backbone.
+ */
 export function inferenceGraph(model: tf.LayersModel): tf.LayersModel {
-  return tf.model({ inputs: model.inputs, outputs: model.getLayer('probabilities').output as tf.SymbolicTensor, name: model.name });
+  const probabilities = model.getLayer('probabilities').output as tf.SymbolicTensor;
+  const outputs = hasMouthHead(model) ? [probabilities, model.getLayer(MOUTH_LAYER).output as tf.SymbolicTensor] : probabilities;
+  return tf.model({ inputs: model.inputs, outputs, name: model.name });
 }
 
 /** Multiply-accumulates x2 of one forward pass for one image, from the layer shapes. */

@@ -10,7 +10,7 @@
  * batch's own moments. So each BatchNorm is calibrated, in graph order, on a batch of faces.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ARCHITECTURES, buildModel, type ArchitectureName } from './architectures.js';
+import { ARCHITECTURES, buildModel, hasMouthHead, type ArchitectureName } from './architectures.js';
 
 /** The BatchNorm that directly consumes a layer, if any. */
 function batchNormAfter(model: tf.LayersModel, layer: tf.layers.Layer): tf.layers.Layer | null {
@@ -64,13 +64,13 @@ export function copyWeightsUnfolding(model: tf.LayersModel, source: tf.LayersMod
 const weightedLayers = (model: tf.LayersModel) => model.layers.filter((l) => l.getWeights().length > 0);
 
 /**
- * The full training graph (outputs probabilities, logits, embedding) of an exported model, whose
- * architecture is recognised from its layer shapes. Used when a teacher or a starting point is a
- * model folder rather than a run folder.
+ * The full training graph (outputs probabilities, logits, embedding, and mouth when the export has
+ * that head) of an exported model, whose architecture is recognised from its layer shapes. Used
+ * when a teacher or a starting point is a model folder rather than a run folder.
  */
 export function restoreTrainingModel(exported: tf.LayersModel, calibration: tf.Tensor4D): { model: tf.LayersModel; architecture: ArchitectureName } {
   for (const architecture of Object.keys(ARCHITECTURES) as ArchitectureName[]) {
-    const model = buildModel(architecture);
+    const model = buildModel(architecture, 1, 0.99, { mouth: hasMouthHead(exported) });
     const filled = copyWeightsUnfolding(model, exported, calibration);
     if (filled.length === weightedLayers(model).length && weightedLayers(exported).every((l) => filled.some((f) => f.name === l.name))) {
       return { model, architecture };

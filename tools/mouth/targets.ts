@@ -95,6 +95,8 @@ export interface ComputeOptions {
   /** Called about every 2 s and at the end: faces done, total, faces screened out so far. */
   progress?: (done: number, total: number, missing: number) => void;
   log?: (message: string) => void;
+  /** The decoded FER+ split's cache (tools/data/ferplus.ts; default .cache/ferplus, null = none). */
+  splitCacheDir?: string | null;
 }
 
 /** Runs the teacher over every face of a split (in raw order) and returns targets + header. */
@@ -148,6 +150,23 @@ function writeCache(stem: string, header: MouthCacheHeader, data: MouthTargets):
   renameSync(`${stem}.json${tmp}`, `${stem}.json`);
 }
 
+async function cacheTargetsOf(raw: RawSplit, teacher: LandmarkTeacher, cacheDir: string, options: ComputeOptions) {
+  const fresh = await computeSplitTargets(raw, teacher, options);
+  mkdirSync(cacheDir, { recursive: true });
+  writeCache(stemFor(cacheDir, raw.split, contentHash(raw)), fresh.header, fresh.data);
+  return fresh;
+}
+
+/**
+ * Computes a split's targets with a teacher the caller holds and caches them, whatever the cache
+ * held: for a teacher that is not one of TEACHER_NAMES' files (the trainer's tests use a synthetic
+ * one that must pass for the default teacher).
+ */
+export async function cacheSplitTargets(dataDir: string, split: SplitName, teacher: LandmarkTeacher, options: ComputeOptions = {}): Promise<{ header: MouthCacheHeader; data: MouthTargets }> {
+  const raw = loadRawSplit(dataDir, split, { cacheDir: options.splitCacheDir });
+  return cacheTargetsOf(raw, teacher, options.cacheDir ?? defaultMouthCacheDir(), options);
+}
+
 /**
  * The cached targets of a split when their fingerprint matches this teacher, these formulas and
  * this content; otherwise (none, or a stale one, said so through log) computes and caches them.
@@ -155,7 +174,7 @@ function writeCache(stem: string, header: MouthCacheHeader, data: MouthTargets):
 export async function ensureSplitTargets(dataDir: string, split: SplitName, options: ComputeOptions = {}): Promise<{ header: MouthCacheHeader; data: MouthTargets; cached: boolean }> {
   const log = options.log ?? (() => {});
   const cacheDir = options.cacheDir ?? defaultMouthCacheDir();
-  const raw = loadRawSplit(dataDir, split);
+  const raw = loadRawSplit(dataDir, split, { cacheDir: options.splitCacheDir });
   const content = contentHash(raw);
   const stem = stemFor(cacheDir, split, content);
   const teacherName = options.teacher ?? DEFAULT_TEACHER;
@@ -168,10 +187,7 @@ export async function ensureSplitTargets(dataDir: string, split: SplitName, opti
     if (cached) {
       log(`mouth target cache ${stem} was made by teacher ${cached.header.teacher} ${cached.header.teacherFingerprint} with formulas ${cached.header.formulaFingerprint}; now teacher ${teacher.name} ${teacher.fingerprint}, formulas ${formulaFingerprint()}: recomputing`);
     }
-    const fresh = await computeSplitTargets(raw, teacher, options);
-    mkdirSync(cacheDir, { recursive: true });
-    writeCache(stem, fresh.header, fresh.data);
-    return { ...fresh, cached: false };
+    return { ...(await cacheTargetsOf(raw, teacher, cacheDir, options)), cached: false };
   } finally {
     teacher.dispose();
   }
@@ -182,6 +198,8 @@ export interface LoadMouthOptions {
   /** The teacher the cache must come from (default: the project's teacher, facemesh). */
   teacher?: TeacherName;
   log?: (message: string) => void;
+  /** The decoded FER+ split's cache (tools/data/ferplus.ts; default .cache/ferplus, null = none). */
+  splitCacheDir?: string | null;
 }
 
 /**
@@ -193,7 +211,7 @@ export interface LoadMouthOptions {
  */
 export function loadMouthTargets(dataDir: string, split: SplitName, names: string[], options: LoadMouthOptions = {}): MouthTargets {
   const cacheDir = options.cacheDir ?? defaultMouthCacheDir();
-  const raw = loadRawSplit(dataDir, split);
+  const raw = loadRawSplit(dataDir, split, { cacheDir: options.splitCacheDir });
   const content = contentHash(raw);
   const stem = stemFor(cacheDir, split, content);
   const command = `npm run mouth-targets -- --data ${dataDir} --split ${split}`;

@@ -119,6 +119,7 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
   kd: shape(NESTED_CHECKS.kd),
   triplet: shape(NESTED_CHECKS.triplet),
   concat: shape(NESTED_CHECKS.concat),
+  mouthWeight: nonNegative,
   threads: countOrZero,
   backend: text,
 };
@@ -128,8 +129,9 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
  * the value those runs trained with, so every old run still resumes unchanged.
  */
 export function checkConfig(raw: unknown, where: string): TrainConfig {
-  // Runs from before batch orders were shuffled; runs from before cached teacher views had none.
-  const legacy: Partial<TrainConfig> = { batchOrder: 'shuffled', teacherViews: 0 };
+  // Runs from before batch orders were shuffled; runs from before cached teacher views had none;
+  // runs from before the mouth head had none.
+  const legacy: Partial<TrainConfig> = { batchOrder: 'shuffled', teacherViews: 0, mouthWeight: 0 };
   const o = record(raw, where);
   const filled = { ...legacy, ...o };
   try {

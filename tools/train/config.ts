@@ -73,6 +73,13 @@ export interface TrainConfig {
   triplet: { margin: number; weight: number };
   /** concat: the two frozen students (run or model folders) whose embeddings are concatenated. */
   concat: { kd: string | null; triplet: string | null };
+  /**
+   * Weight of the mouth head's loss (tools/train/losses.ts maskedMouthLoss) next to the stage's
+   * expression loss; 0 = no mouth head at all. With a weight, the network gets the "mouth" layer
+   * (13 ARKit mouth blendshapes) and learns it jointly from the landmark teacher's cached targets
+   * (npm run mouth-targets, docs/mouth.md). Not for concat, whose backbones are frozen.
+   */
+  mouthWeight: number;
   /** XNNPACK threads on the wasm backend (0 = all cores). */
   threads: number;
   backend: string;
@@ -113,6 +120,7 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     kd: { temperature: 2, alpha: 0.5 },
     triplet: { margin: 0.2, weight: 1 },
     concat: { kd: null, triplet: null },
+    mouthWeight: 0,
     threads: 0,
     backend: 'auto',
   };

@@ -65,6 +65,10 @@ export const TRAIN_FLAGS: readonly TrainFlag[] = [
     flag: '--teacher-views', arg: '<k>', kind: 'number', path: 'teacherViews', stages: ['baseline', 'kd', 'triplet'],
     help: 'baseline, kd, triplet: train on K fixed augmented views per face, the teacher\'s outputs on them cached once in .cache/teacher-outputs (0 = fresh augmentation, live teacher)',
   },
+  {
+    flag: '--mouth-weight', arg: '<w>', kind: 'number', path: 'mouthWeight', stages: ['teacher', 'baseline', 'kd', 'triplet'],
+    help: 'add the mouth head (13 ARKit mouth blendshapes, docs/mouth.md) with this weight on its loss, trained jointly; needs npm run mouth-targets for FER2013Train and FER2013Valid (0 = no head)',
+  },
 ];
 
 export function trainFlag(flag: string): TrainFlag {

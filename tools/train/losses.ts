@@ -77,3 +77,26 @@ export function tripletLoss(anchor: tf.Tensor2D, positive: tf.Tensor2D, negative
     return tf.div(tf.sum(tf.mul(hinge, valid)), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
   });
 }
+
+/**
+ * The mouth head's loss: binary cross-entropy between its sigmoid outputs and the landmark
+ * teacher's targets in [0, 1] (soft labels), less the targets' own entropy so that a perfect head
+ * scores 0 (a constant: the gradient is BCE's). BCE rather than squared error because through a
+ * sigmoid its gradient on the pre-activation is simply (p − t)/K: it never vanishes on a saturated
+ * unit, and most targets sit near 0. Mean over the K blendshapes, then over the faces with mask 1;
+ * a face with mask 0 (the teacher could not place it) contributes nothing, not even a NaN: its
+ * targets are replaced by 0 before they meet the arithmetic, so its gradient is exactly 0.
+ * predicted, targets: [n, K]; mask: [n] of 0/1. A batch without a placed face gives 0.
+ */
+export function maskedMouthLoss(predicted: tf.Tensor2D, targets: tf.Tensor2D, mask: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const eps = 1e-6;
+    const placed = tf.tile(tf.greater(tf.reshape(mask, [-1, 1]), 0), [1, targets.shape[1]]);
+    const t = tf.where(placed, targets, tf.zerosLike(targets));
+    const p = tf.clipByValue(predicted, eps, 1 - eps);
+    const xent = (q: tf.Tensor) => tf.neg(tf.add(tf.mul(t, tf.log(q)), tf.mul(tf.sub(1, t), tf.log(tf.sub(1, q)))));
+    const perFace = tf.mean(tf.sub(xent(p), xent(tf.clipByValue(t, eps, 1 - eps))), -1);
+    const m = tf.cast(mask, 'float32');
+    return tf.div(tf.sum(tf.mul(perFace, m)), tf.maximum(tf.sum(m), 1)) as tf.Scalar;
+  });
+}

@@ -31,6 +31,10 @@ export interface EpochRecord {
   seconds: number;
   best: boolean;
   time: string;
+  /** Runs with the mouth head: its loss alone (unweighted) and its validation Pearson r. */
+  trainMouthLoss?: number;
+  validMouthPearson?: number | null;
+  validJawOpenPearson?: number | null;
 }
 
 export const runPaths = (dir: string) => ({

@@ -13,7 +13,7 @@ import type { Stage, TrainConfig } from './config.js';
 import { crossEntropy, distillationLoss, l2Normalise, mineBatchHard, pairwiseSquaredDistances, tripletLoss } from './losses.js';
 import { bestModelDir } from './run-dir.js';
 import { ensureTeacherCache, pinRunToCache } from './teacher-cache.js';
-import { calibrationFaces, classificationObjective, type Objective, type ObjectiveContext, type ObjectiveFactory } from './trainer.js';
+import { calibrationFaces, classificationObjective, trainingOutputs, type Objective, type ObjectiveContext, type ObjectiveFactory } from './trainer.js';
 
 /**
  * The teacher with outputs [probabilities, logits, embedding], frozen: a run folder as trained, or
@@ -65,9 +65,9 @@ export async function teacherSignal(config: TrainConfig, trainSplit: LabelledSpl
 const kdObjective: ObjectiveFactory = async (config, trainSplit, context) => {
   const teacher = await teacherSignal(config, trainSplit, context);
   return {
-    loss: (model, batch, x, targets) => {
+    loss: (model, batch, x, targets, outputs) => {
       const teacherLogits = teacher.logits(batch);
-      const [, logits] = model.apply(x, { training: true }) as tf.Tensor[];
+      const [, logits] = trainingOutputs(model, x, outputs);
       return distillationLoss(targets, logits as tf.Tensor2D, teacherLogits, config.kd.temperature, config.kd.alpha);
     },
     dispose: () => teacher.dispose(),
@@ -77,9 +77,9 @@ const kdObjective: ObjectiveFactory = async (config, trainSplit, context) => {
 const tripletObjective: ObjectiveFactory = async (config, trainSplit, context) => {
   const teacher = await teacherSignal(config, trainSplit, context);
   return {
-    loss: (model, batch, x, targets) => {
+    loss: (model, batch, x, targets, outputs) => {
       const teacherEmbedding = teacher.embeddings(batch);
-      const [, logits, embedding] = model.apply(x, { training: true }) as tf.Tensor2D[];
+      const [, logits, embedding] = trainingOutputs(model, x, outputs) as tf.Tensor2D[];
       // Mining reads distances on the host; the chosen triplets then enter the graph by index.
       const anchors = l2Normalise(embedding);
       const toTeacher = pairwiseSquaredDistances(anchors, l2Normalise(teacherEmbedding)).dataSync() as Float32Array;

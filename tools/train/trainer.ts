@@ -8,20 +8,23 @@ import cliProgress from 'cli-progress';
 import { rmSync } from 'node:fs';
 import { FACE_PIXELS } from '../../src/core/face-geometry.js';
 import { NUM_CLASSES } from '../../src/core/labels.js';
+import { MOUTH_BLENDSHAPES, NUM_MOUTH_BLENDSHAPES } from '../../src/core/mouth-blendshapes.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
-import { facesTensor, makeBatch, type HostBatch } from '../data/batches.js';
+import { facesTensor, makeBatch, type HostBatch, type MouthRows, type TrainingSplit } from '../data/batches.js';
 import { describeSplit, loadSplit, type LabelledSplit } from '../data/ferplus.js';
 import { epochOrder } from '../data/batch-order.js';
 import { seededRandom } from '../data/random.js';
 import { makeViewBatch, viewAt } from '../data/views.js';
 import { scoreModel } from '../eval/evaluate-model.js';
 import { predictedLabels } from '../eval/metrics.js';
-import { buildConcatModel, buildModel, CONCAT_BRANCHES } from '../model/architectures.js';
+import { layersMouthPredictor, predictMouth, scoreMouth } from '../eval/mouth.js';
+import { buildConcatModel, buildModel, CONCAT_BRANCHES, hasMouthHead, MOUTH_LAYER } from '../model/architectures.js';
 import { fileSaveHandler, loadModelFromDir, loadOptimizerState, saveOptimizerState } from '../model/file-io.js';
 import { fileFacts } from '../model/export.js';
 import { copyWeightsUnfolding } from '../model/unfold.js';
 import { learningRateAt, type TrainConfig } from './config.js';
-import { crossEntropy } from './losses.js';
+import { crossEntropy, maskedMouthLoss } from './losses.js';
+import { loadMouthTargets } from '../mouth/targets.js';
 import { appendEpoch, bestModelDir, holdsModel, INITIAL_STATE, readEpochs, readState, runPaths, writeConfig, writeOrigins, writeState, type Origin, type TrainState } from './run-dir.js';
 
 export interface TrainOptions {
@@ -32,13 +35,22 @@ export interface TrainOptions {
   maxBatches?: number;
   /** Where cached teacher outputs live (default .cache/teacher-outputs; tests use a temporary one). */
   teacherCacheRoot?: string;
+  /** Where the mouth targets' cache lives (default .cache/mouth; tests use a temporary one). */
+  mouthCacheDir?: string;
+  /** Where decoded FER+ splits are cached (default .cache/ferplus; null: not cached, for throwaway test data). */
+  splitCacheDir?: string | null;
 }
 
 export interface TrainResult { state: TrainState; runDir: string }
 
-/** What a stage adds on top of the plain classifier: a loss built from the batch. */
+/**
+ * What a stage adds on top of the plain classifier: a loss built from the batch. `outputs`, when
+ * given, are the model's training-mode outputs on x for this step, computed once by the trainer
+ * because another term (the mouth head's) needs them too: a second forward pass would draw other
+ * dropout masks and move the BatchNorm statistics twice. Without them the objective runs the model.
+ */
 export interface Objective {
-  loss: (model: tf.LayersModel, batch: HostBatch, x: tf.Tensor4D, targets: tf.Tensor2D) => tf.Scalar;
+  loss: (model: tf.LayersModel, batch: HostBatch, x: tf.Tensor4D, targets: tf.Tensor2D, outputs?: tf.Tensor[]) => tf.Scalar;
   dispose: () => void;
 }
 
@@ -52,9 +64,12 @@ export interface ObjectiveContext {
 /** Builds a stage's objective; the training split is there for calibrating a teacher given as a model folder. */
 export type ObjectiveFactory = (config: TrainConfig, trainSplit: LabelledSplit, context: ObjectiveContext) => Promise<Objective>;
 
+/** The model's outputs in training mode: those the trainer computed for this step, or a fresh pass. */
+export const trainingOutputs = (model: tf.LayersModel, x: tf.Tensor4D, outputs?: tf.Tensor[]) => outputs ?? (model.apply(x, { training: true }) as tf.Tensor[]);
+
 export const classificationObjective: ObjectiveFactory = async () => ({
-  loss: (model, _batch, x, targets) => {
-    const [, logits] = model.apply(x, { training: true }) as tf.Tensor[];
+  loss: (model, _batch, x, targets, outputs) => {
+    const [, logits] = trainingOutputs(model, x, outputs);
     return crossEntropy(targets, logits as tf.Tensor2D);
   },
   dispose: () => {},
@@ -94,19 +109,48 @@ function originsOf(config: TrainConfig): Origin[] {
     .map(([role, dir]) => ({ role, dir, sha256: fileFacts(bestModelDir(dir)).sha256 }));
 }
 
-async function freshModel(config: TrainConfig, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
-  const model = config.stage === 'concat' ? buildConcatModel(config.seed) : buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99);
+const trainsMouth = (config: TrainConfig) => config.mouthWeight > 0;
+
+async function freshModel(config: TrainConfig, trainSplit: TrainingSplit, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
+  const model = config.stage === 'concat' ? buildConcatModel(config.seed) : buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99, { mouth: trainsMouth(config) });
   try {
+    let filled: tf.layers.Layer[] = [];
     if (config.stage === 'concat') await startConcat(model, config, calibration, log);
     else if (config.initFrom) {
-      const { filled } = await copyFromSaved(model, config.initFrom, calibration, '', false);
+      ({ filled } = await copyFromSaved(model, config.initFrom, calibration, '', false));
       log(`initialised ${filled.length} layers from ${bestModelDir(config.initFrom)}`);
     }
+    if (trainsMouth(config) && !filled.some((l) => l.name === MOUTH_LAYER)) startMouthHead(model, trainSplit.mouth!, log);
     return model;
   } catch (e) {
     model.dispose();
     throw e;
   }
+}
+
+/**
+ * A new mouth head starts as the constant that predicts each blendshape's mean target (kernel 0,
+ * bias = logit of the mean): its loss starts at the best a constant can do, and no gradient reaches
+ * the backbone until the head's kernel has grown, so a trained backbone (fine-tuning the shipped
+ * student) is not shaken by a random head in the first steps.
+ */
+function startMouthHead(model: tf.LayersModel, mouth: MouthRows, log: (m: string) => void) {
+  const K = NUM_MOUTH_BLENDSHAPES;
+  const sums = new Float64Array(K);
+  let placed = 0;
+  mouth.mask.forEach((m, i) => {
+    if (!m) return;
+    placed++;
+    for (let k = 0; k < K; k++) sums[k] += mouth.targets[i * K + k];
+  });
+  const logit = (p: number) => Math.log(p / (1 - p));
+  const bias = Array.from(sums, (s) => logit(Math.min(0.99, Math.max(0.01, s / Math.max(1, placed)))));
+  const layer = model.getLayer(MOUTH_LAYER);
+  const [kernel] = layer.getWeights();
+  const weights = [tf.zerosLike(kernel), tf.tensor1d(bias)];
+  layer.setWeights(weights);
+  tf.dispose(weights);
+  log(`mouth head starts at the mean targets of ${placed} placed training faces (${MOUTH_BLENDSHAPES.map((n, k) => `${n} ${(1 / (1 + Math.exp(-bias[k]))).toFixed(2)}`).join(', ')})`);
 }
 
 /** Fills the concat model's two frozen branches from the students, and starts its head as their ensemble. */
@@ -136,16 +180,37 @@ async function startConcat(model: tf.LayersModel, config: TrainConfig, calibrati
   }
 }
 
-function loadData(config: TrainConfig, log: (m: string) => void): { train: LabelledSplit; valid: LabelledSplit } {
+/** Where the data's caches live (tests point them at temporary folders, or none). */
+export interface DataOptions { mouthCacheDir?: string; splitCacheDir?: string | null }
+
+function loadData(config: TrainConfig, log: (m: string) => void, options: DataOptions = {}): { train: TrainingSplit; valid: TrainingSplit } {
   const limit = (s: LabelledSplit, n: number): LabelledSplit => n > 0 && n < s.labels.length ? {
     ...s, names: s.names.slice(0, n), pixels: s.pixels.slice(0, n * FACE_PIXELS), targets: s.targets.slice(0, n * NUM_CLASSES), labels: s.labels.slice(0, n),
   } : s;
-  const train = limit(loadSplit(config.dataDir, 'FER2013Train', config.labelMode, { log }), config.limitTrain);
+  const cacheDir = options.splitCacheDir;
+  const train: TrainingSplit = limit(loadSplit(config.dataDir, 'FER2013Train', config.labelMode, { log, cacheDir }), config.limitTrain);
   // Validation always follows the majority protocol we report on, whatever the training targets.
-  const valid = limit(loadSplit(config.dataDir, 'FER2013Valid', 'majority', { log }), config.limitValid);
+  const valid: TrainingSplit = limit(loadSplit(config.dataDir, 'FER2013Valid', 'majority', { log, cacheDir }), config.limitValid);
   log(describeSplit(train));
   log(describeSplit(valid));
+  if (trainsMouth(config)) {
+    for (const split of [train, valid]) {
+      split.mouth = loadMouthTargets(config.dataDir, split.split as 'FER2013Train' | 'FER2013Valid', split.names, { cacheDir: options.mouthCacheDir, splitCacheDir: options.splitCacheDir, log });
+      const placed = split.mouth.mask.reduce((n, m) => n + m, 0);
+      log(`${split.split}: mouth targets for ${placed} of ${split.names.length} faces (${split.names.length - placed} the landmark teacher did not place, left out of the mouth loss)`);
+    }
+  }
   return { train, valid };
+}
+
+/**
+ * The mouth head on a split's placed faces: mean Pearson r over the blendshapes and jawOpen's r
+ * (the issue's two goals), as `npm run eval -- --task mouth` computes them.
+ */
+async function evaluateMouth(model: tf.LayersModel, split: TrainingSplit, config: TrainConfig): Promise<{ meanPearson: number | null; jawOpen: number | null }> {
+  const predicted = await predictMouth(layersMouthPredictor(model, 'the model in training'), split, config.occlusion);
+  const { mouth } = scoreMouth(predicted, split.mouth!);
+  return { meanPearson: mouth.meanPearson, jawOpen: mouth.perBlendshape.jawOpen.pearson };
 }
 
 /** Validation: the shared scoreModel's metrics, and the cross-entropy of its probabilities against the split's targets. */
@@ -185,7 +250,7 @@ async function scoreStart(model: tf.LayersModel, valid: LabelledSplit, config: T
  * resumed run sees exactly the batches it would have seen. Fixed views (teacherViews K > 0): each
  * face as its view (epoch + face) mod K, the images whose teacher outputs are cached.
  */
-function trainingBatch(config: TrainConfig, split: LabelledSplit, indices: Int32Array, epoch: number, batch: number): HostBatch {
+function trainingBatch(config: TrainConfig, split: TrainingSplit, indices: Int32Array, epoch: number, batch: number): HostBatch {
   if (config.teacherViews > 0) {
     const views = indices.map((face) => viewAt(epoch, face, config.teacherViews));
     return makeViewBatch(split, indices, views, config.occlusion, config.augment, config.seed);
@@ -227,8 +292,9 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     log(`${runDir} has already finished (best valid accuracy ${(state.bestAccuracy * 100).toFixed(2)}% at epoch ${state.bestEpoch + 1})`);
     return { state, runDir };
   }
+  if (trainsMouth(config) && config.stage === 'concat') throw new Error('the concat stage trains only a head on frozen students: it cannot learn the mouth head (drop --mouth-weight)');
   writeConfig(runDir, config);
-  const { train: trainSplit, valid } = loadData(config, log);
+  const { train: trainSplit, valid } = loadData(config, log, { mouthCacheDir: options.mouthCacheDir, splitCacheDir: options.splitCacheDir });
   const n = trainSplit.labels.length;
   const batchesPerEpoch = Math.floor(n / config.batchSize);
   if (batchesPerEpoch < 1) throw new Error(`only ${n} training images: fewer than one batch of ${config.batchSize}`);
@@ -236,9 +302,14 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
   let model: tf.LayersModel;
   if (state) {
     model = await loadModelFromDir(paths.checkpoint);
+    const hasHead = hasMouthHead(model);
+    if (hasHead !== trainsMouth(config)) {
+      model.dispose();
+      throw new Error(`${paths.checkpoint} ${hasHead ? 'has' : 'has no'} mouth head but the run's config says mouthWeight ${config.mouthWeight}`);
+    }
   } else {
     const calibration = calibrationFaces(trainSplit, config.occlusion);
-    model = await freshModel(config, calibration, log).finally(() => calibration.dispose());
+    model = await freshModel(config, trainSplit, calibration, log).finally(() => calibration.dispose());
     writeOrigins(runDir, originsOf(config));
   }
   const optimizer = new ScheduledAdam(config.learningRate);
@@ -275,6 +346,9 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       }, cliProgress.Presets.shades_classic);
       if (showBar) bar.start(batchesPerEpoch, state.batch, { speed: '-', loss: '-', acc: '-' });
       let lossSum = 0;
+      // The mouth term alone (unweighted), averaged over batches: how the head itself is learning.
+      let mouthLossSum = 0;
+      let mouthBatches = 0;
       // Training accuracy is sampled (every 10th batch); `scored` counts the images it was measured
       // on, which a run resumed mid-epoch cannot infer from how many batches it has seen.
       let correct = 0;
@@ -295,12 +369,27 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
         optimizer.setLearningRate(learningRateAt(config, state.epoch + state.batch / batchesPerEpoch));
         const x = facesTensor(batch.faces);
         const targets = tf.tensor2d(batch.targets, [indices.length, NUM_CLASSES]);
+        const mouth = trainsMouth(config) ? {
+          targets: tf.tensor2d(batch.mouth!, [indices.length, NUM_MOUTH_BLENDSHAPES]), mask: tf.tensor1d(batch.mouthMask!), loss: null as tf.Scalar | null,
+        } : null;
         // Only the trained network's own trainable weights: never a teacher's or a frozen branch's.
-        const lossTensor = optimizer.minimize(() => objective.loss(model, batch, x, targets), true, trainable)!;
+        const lossTensor = optimizer.minimize(() => {
+          if (!mouth) return objective.loss(model, batch, x, targets);
+          // One forward pass feeds both heads' losses.
+          const outputs = model.apply(x, { training: true }) as tf.Tensor[];
+          const mouthLoss = maskedMouthLoss(outputs[3] as tf.Tensor2D, mouth.targets, mouth.mask);
+          mouth.loss = tf.keep(mouthLoss);
+          return tf.add(objective.loss(model, batch, x, targets, outputs), tf.mul(mouthLoss, config.mouthWeight)) as tf.Scalar;
+        }, true, trainable)!;
         const loss = (await lossTensor.data())[0];
         lossTensor.dispose();
         x.dispose();
         targets.dispose();
+        if (mouth) {
+          mouthLossSum += (await mouth.loss!.data())[0];
+          mouthBatches++;
+          tf.dispose([mouth.targets, mouth.mask, mouth.loss!]);
+        }
         if (!Number.isFinite(loss)) throw new Error(`loss became ${loss} at epoch ${state.epoch + 1}, batch ${state.batch}: lower the learning rate`);
         lossSum += loss * indices.length;
         seen += indices.length;
@@ -318,7 +407,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
         }
         const progress = {
           speed: (timedImages / (timedMs / 1000)).toFixed(1),
-          loss: (lossSum / seen).toFixed(3),
+          loss: (lossSum / seen).toFixed(3) + (mouthBatches ? ` (mouth ${(mouthLossSum / mouthBatches).toFixed(3)})` : ''),
           acc: scored ? (correct / scored).toFixed(3) : '-',
         };
         if (showBar) bar.update(state.batch + 1, progress);
@@ -336,6 +425,8 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       if (showBar) bar.stop();
       state.trainSeconds += timedMs / 1000;
       const { metrics, loss: validLoss } = await evaluate(model, valid, config);
+      // The best model stays the best expression classifier; the mouth's scores are logged beside it.
+      const mouthScore = trainsMouth(config) ? await evaluateMouth(model, valid, config) : null;
       const improved = metrics.accuracy > state.bestAccuracy;
       if (improved) {
         state.bestAccuracy = metrics.accuracy;
@@ -357,8 +448,10 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
         seconds,
         best: improved,
         time: new Date().toISOString(),
+        ...(mouthScore ? { trainMouthLoss: mouthBatches ? mouthLossSum / mouthBatches : NaN, validMouthPearson: mouthScore.meanPearson, validJawOpenPearson: mouthScore.jawOpen } : {}),
       });
-      log(`epoch ${state.epoch + 1}/${config.epochs}: train loss ${(lossSum / Math.max(1, seen)).toFixed(4)}, valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), valid loss ${validLoss.toFixed(4)}${improved ? ' (best)' : ''}, ${seconds.toFixed(0)} s`);
+      const mouthLine = mouthScore ? `, mouth r ${mouthScore.meanPearson?.toFixed(3) ?? '-'} (jawOpen ${mouthScore.jawOpen?.toFixed(3) ?? '-'})` : '';
+      log(`epoch ${state.epoch + 1}/${config.epochs}: train loss ${(lossSum / Math.max(1, seen)).toFixed(4)}, valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion})${mouthLine}, valid loss ${validLoss.toFixed(4)}${improved ? ' (best)' : ''}, ${seconds.toFixed(0)} s`);
       state.batch = 0;
       const stop = stoppedEarly(config, state);
       if (stop || state.epoch + 1 >= config.epochs) {
