@@ -2,7 +2,7 @@
  * A committed model is replaced only once its replacement is complete: a failing export (or a
  * failing step after it) leaves the old folder exactly as it was, with no temporary folder behind.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,8 @@ describe('replacing a folder', () => {
     expect(result).toBe(42);
     expect(snapshot(out)).toEqual({ 'a.txt': Buffer.from('new').toString('base64') });
     expect(readdirSync(parent)).toEqual(['model']);
+    // Served to browsers by whatever user runs the web server: readable by all, not owner-only.
+    expect(statSync(out).mode & 0o777).toBe(0o755);
   });
 
   it('swaps in the new contents: files of the old folder that the new one lacks are gone', async () => {

@@ -4,7 +4,7 @@
  * assumed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 export const WEIGHTS_FILE = 'weights.bin';
@@ -43,6 +43,8 @@ export async function replaceFolder<T>(outDir: string, fill: (tempDir: string) =
   const target = resolve(outDir);
   mkdirSync(dirname(target), { recursive: true });
   const temp = mkdtempSync(join(dirname(target), `.${basename(target)}.new-`));
+  // mkdtemp makes the folder owner-only; a model folder is served to browsers, often by another user.
+  chmodSync(temp, 0o755);
   let result: T;
   try {
     result = await fill(temp);
