@@ -20,7 +20,7 @@ import { makeViewBatch } from '../tools/data/views.js';
 import { loadMouthPredictor } from '../tools/eval/mouth.js';
 import { buildModel, inferenceGraph, MOUTH_LAYER } from '../tools/model/architectures.js';
 import { exportModelInto } from '../tools/model/export.js';
-import { loadModelFromDir } from '../tools/model/file-io.js';
+import { fileSaveHandler, loadModelFromDir } from '../tools/model/file-io.js';
 import { foldForInference } from '../tools/model/fold.js';
 import { restoreTrainingModel } from '../tools/model/unfold.js';
 import { cacheSplitTargets } from '../tools/mouth/targets.js';
@@ -236,6 +236,7 @@ describe('joint training with the mouth head', () => {
     const stopped = await train(config(), runDir, objectiveFor('baseline'), { ...options, maxBatches: 3 });
     expect(stopped.state.finished).toBe(false);
     expect(logs.some((m) => /mouth targets for 52 of 64 faces \(12 the landmark teacher did not place/.test(m))).toBe(true);
+    expect(logs.some((m) => m.startsWith('mouth head starts at the mean targets of 52 placed training faces'))).toBe(true);
     const { state } = await train(config(), runDir, objectiveFor('baseline'), options);
     expect(state.finished).toBe(true);
     expect(state.step).toBe(8);
@@ -261,6 +262,21 @@ describe('joint training with the mouth head', () => {
     expect(y.shape).toEqual([2, K]);
     y.dispose();
     predictor.dispose();
+  });
+
+  it('starts a head on a trained backbone as a linear probe fitted to its frozen features', async () => {
+    const init = join(temp, 'init');
+    const backbone = buildModel('student', 4);
+    await backbone.save(fileSaveHandler(init));
+    backbone.dispose();
+    const logs: string[] = [];
+    await train({ ...config(), initFrom: init }, join(temp, 'probed'), objectiveFor('baseline'), { log: (m) => logs.push(m), progress: false, maxBatches: 1, ...caches });
+    const line = logs.find((m) => m.startsWith('mouth head fitted as a linear probe'));
+    expect(line).toMatch(/on the frozen features of 52 placed training faces: loss [\d.]+ → [\d.]+/);
+    const [before, after] = line!.match(/loss ([\d.]+) → ([\d.]+)/)!.slice(1).map(Number);
+    expect(after).toBeLessThan(before);
+    // Without a trained backbone the head starts at the mean targets instead.
+    expect(logs.some((m) => m.startsWith('mouth head starts at the mean'))).toBe(false);
   });
 
   it('refuses to resume a run whose checkpoint lacks the head its config asks for', async () => {

@@ -8,9 +8,9 @@ import cliProgress from 'cli-progress';
 import { rmSync } from 'node:fs';
 import { FACE_PIXELS } from '../../src/core/face-geometry.js';
 import { NUM_CLASSES } from '../../src/core/labels.js';
-import { MOUTH_BLENDSHAPES, NUM_MOUTH_BLENDSHAPES } from '../../src/core/mouth-blendshapes.js';
+import { NUM_MOUTH_BLENDSHAPES } from '../../src/core/mouth-blendshapes.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
-import { facesTensor, makeBatch, type HostBatch, type MouthRows, type TrainingSplit } from '../data/batches.js';
+import { facesTensor, makeBatch, type HostBatch, type TrainingSplit } from '../data/batches.js';
 import { describeSplit, loadSplit, type LabelledSplit } from '../data/ferplus.js';
 import { epochOrder } from '../data/batch-order.js';
 import { seededRandom } from '../data/random.js';
@@ -24,6 +24,7 @@ import { fileFacts } from '../model/export.js';
 import { copyWeightsUnfolding } from '../model/unfold.js';
 import { learningRateAt, type TrainConfig } from './config.js';
 import { crossEntropy, maskedMouthLoss } from './losses.js';
+import { probeMouthHead, startMouthHeadAtMean } from './mouth-head.js';
 import { loadMouthTargets } from '../mouth/targets.js';
 import { appendEpoch, bestModelDir, holdsModel, INITIAL_STATE, readEpochs, readState, runPaths, writeConfig, writeOrigins, writeState, type Origin, type TrainState } from './run-dir.js';
 
@@ -120,37 +121,16 @@ async function freshModel(config: TrainConfig, trainSplit: TrainingSplit, calibr
       ({ filled } = await copyFromSaved(model, config.initFrom, calibration, '', false));
       log(`initialised ${filled.length} layers from ${bestModelDir(config.initFrom)}`);
     }
-    if (trainsMouth(config) && !filled.some((l) => l.name === MOUTH_LAYER)) startMouthHead(model, trainSplit.mouth!, log);
+    if (trainsMouth(config) && !filled.some((l) => l.name === MOUTH_LAYER)) {
+      // A trained backbone gets a head fitted to it first; a fresh one starts from the mean.
+      if (filled.some((l) => l.name === 'embedding')) await probeMouthHead(model, trainSplit, config.occlusion, config.seed, log);
+      else startMouthHeadAtMean(model, trainSplit.mouth!, log);
+    }
     return model;
   } catch (e) {
     model.dispose();
     throw e;
   }
-}
-
-/**
- * A new mouth head starts as the constant that predicts each blendshape's mean target (kernel 0,
- * bias = logit of the mean): its loss starts at the best a constant can do, and no gradient reaches
- * the backbone until the head's kernel has grown, so a trained backbone (fine-tuning the shipped
- * student) is not shaken by a random head in the first steps.
- */
-function startMouthHead(model: tf.LayersModel, mouth: MouthRows, log: (m: string) => void) {
-  const K = NUM_MOUTH_BLENDSHAPES;
-  const sums = new Float64Array(K);
-  let placed = 0;
-  mouth.mask.forEach((m, i) => {
-    if (!m) return;
-    placed++;
-    for (let k = 0; k < K; k++) sums[k] += mouth.targets[i * K + k];
-  });
-  const logit = (p: number) => Math.log(p / (1 - p));
-  const bias = Array.from(sums, (s) => logit(Math.min(0.99, Math.max(0.01, s / Math.max(1, placed)))));
-  const layer = model.getLayer(MOUTH_LAYER);
-  const [kernel] = layer.getWeights();
-  const weights = [tf.zerosLike(kernel), tf.tensor1d(bias)];
-  layer.setWeights(weights);
-  tf.dispose(weights);
-  log(`mouth head starts at the mean targets of ${placed} placed training faces (${MOUTH_BLENDSHAPES.map((n, k) => `${n} ${(1 / (1 + Math.exp(-bias[k]))).toFixed(2)}`).join(', ')})`);
 }
 
 /** Fills the concat model's two frozen branches from the students, and starts its head as their ensemble. */
