@@ -180,6 +180,139 @@ describe('a training step of a real network', () => {
   });
 });
 
+describe('depthwise convolution gradients (the wasm backend has no kernels of its own)', () => {
+  type Shape4 = [number, number, number, number];
+  type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+  const cases: [string, Shape4, Shape4, number | [number, number], Pad][] = [
+    ['3x3 same stride 1, 8 channels', [2, 7, 9, 8], [3, 3, 8, 1], 1, 'same'],
+    ['3x3 valid stride 2, odd sizes, 5 channels', [2, 9, 7, 5], [3, 3, 5, 1], 2, 'valid'],
+    ['3x3 same stride 2, even sizes', [3, 8, 10, 12], [3, 3, 12, 1], 2, 'same'],
+    ['batch 1, 1 channel', [1, 11, 9, 1], [3, 3, 1, 1], 1, 'same'],
+    ['multiplier 2, 3 channels', [2, 7, 7, 3], [3, 3, 3, 2], 1, 'same'],
+    ['multiplier 2, stride 2 valid, odd width', [1, 9, 7, 4], [3, 3, 4, 2], 2, 'valid'],
+    ['5x5 same stride 2, 6 channels', [2, 11, 9, 6], [5, 5, 6, 1], 2, 'same'],
+    ['explicit padding, strides 2 by 1', [2, 8, 7, 4], [3, 3, 4, 1], [2, 1], [[0, 0], [1, 2], [2, 0], [0, 0]]],
+  ];
+  for (const [name, xShape, fShape, stride, pad] of cases) {
+    it(`${name}: tf.grad of depthwiseConv2d matches cpu`, async () => {
+      const x = random(xShape, 31);
+      const w = random(fShape, 32);
+      const dy = random(tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad).shape, 33);
+      const before = [kernelCounts.ours.DepthwiseConv2dNativeBackpropInput ?? 0, kernelCounts.ours.DepthwiseConv2dNativeBackpropFilter ?? 0];
+      const { cpu, wasm } = await onBothBackends([x, w, dy], (xx, ww, dd) =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad), dd)))([xx, ww]));
+      expect(relativeError(wasm[0], cpu[0]), 'dx').toBeLessThan(TOLERANCE);
+      expect(relativeError(wasm[1], cpu[1]), 'dw').toBeLessThan(TOLERANCE);
+      expect([kernelCounts.ours.DepthwiseConv2dNativeBackpropInput, kernelCounts.ours.DepthwiseConv2dNativeBackpropFilter]).toEqual(before.map((n) => n + 1));
+      tf.dispose([x, w, dy]);
+    });
+  }
+
+  /** The filter with zeros written between its taps: the dilated convolution's plain twin. */
+  function writtenOut(w: tf.Tensor, d: number): tf.Tensor {
+    const [KH, KW, C, M] = w.shape;
+    const dense = tf.buffer([(KH - 1) * d + 1, (KW - 1) * d + 1, C, M]);
+    const source = w.bufferSync();
+    for (let i = 0; i < KH; i++) for (let j = 0; j < KW; j++) for (let c = 0; c < C; c++) for (let q = 0; q < M; q++) dense.set(source.get(i, j, c, q), i * d, j * d, c, q);
+    return dense.toTensor();
+  }
+
+  // tfjs refuses the gradient of a dilated depthwise convolution and its cpu kernels ignore the
+  // dilation, so the reference is the cpu's plain kernels on the written-out filter.
+  const dilated: [string, number, 'same' | 'valid', boolean][] = [
+    ['dilation 2, stride 1, same', 1, 'same', false],
+    ['dilation 2, stride 2, valid (dx through the written-out filter, counted)', 2, 'valid', true],
+  ];
+  for (const [name, stride, pad, inputFallback] of dilated) {
+    it(`${name}: both kernels match the plain convolution with the written-out filter`, async () => {
+      const xShape = [2, 11, 10, 5];
+      const fShape: Shape4 = [3, 3, 5, 2];
+      const x = random(xShape, 41);
+      const w = random(fShape, 42);
+      const dense = writtenOut(w, 2);
+      const dy = random(tf.depthwiseConv2d(x as tf.Tensor4D, dense as tf.Tensor4D, stride, pad).shape, 43);
+      const fallbacks = kernelCounts.fallback.DepthwiseConv2dNativeBackpropInput ?? 0;
+      const { cpu, wasm } = await onBothBackends([x, w, dense, dy], (xx, ww, dd, gg) => {
+        const run = (kernel: string, inputs: Record<string, tf.Tensor>, attrs: object) => tf.engine().runKernel(kernel, inputs as never, attrs as never) as tf.Tensor;
+        if (tf.getBackend() === 'cpu') {
+          const dw = run('DepthwiseConv2dNativeBackpropFilter', { x: xx, dy: gg }, { strides: stride, pad, dilations: 1, filterShape: dd.shape });
+          return [run('DepthwiseConv2dNativeBackpropInput', { dy: gg, filter: dd }, { strides: stride, pad, dilations: 1, inputShape: xShape }),
+            tf.stridedSlice(dw, [0, 0, 0, 0], dw.shape, [2, 2, 1, 1])];
+        }
+        return [run('DepthwiseConv2dNativeBackpropInput', { dy: gg, filter: ww }, { strides: stride, pad, dilations: 2, inputShape: xShape }),
+          run('DepthwiseConv2dNativeBackpropFilter', { x: xx, dy: gg }, { strides: stride, pad, dilations: 2, filterShape: fShape })];
+      });
+      expect(relativeError(wasm[0], cpu[0]), 'dx').toBeLessThan(TOLERANCE);
+      expect(relativeError(wasm[1], cpu[1]), 'dw').toBeLessThan(TOLERANCE);
+      expect(kernelCounts.fallback.DepthwiseConv2dNativeBackpropInput ?? 0).toBe(fallbacks + (inputFallback ? 1 : 0));
+      tf.dispose([x, w, dense, dy]);
+    });
+  }
+
+  it('NCHW goes through transposes, counted, still right', async () => {
+    const x = random([2, 7, 6, 4], 51);
+    const w = random([3, 3, 4, 1], 52);
+    const dy = random([2, 4, 3, 4], 53);
+    const before = [kernelCounts.fallback.DepthwiseConv2dNativeBackpropInput ?? 0, kernelCounts.fallback.DepthwiseConv2dNativeBackpropFilter ?? 0];
+    const toNCHW = (t: tf.Tensor) => tf.transpose(t, [0, 3, 1, 2]);
+    const { cpu, wasm } = await onBothBackends([x, w, dy], (xx, ww, gg) => {
+      const attrs = { strides: 2, pad: 'same', dilations: 1 };
+      const run = (kernel: string, inputs: Record<string, tf.Tensor>, extra: object) => tf.engine().runKernel(kernel, inputs as never, { ...attrs, ...extra } as never) as tf.Tensor;
+      if (tf.getBackend() === 'cpu') {
+        return [toNCHW(run('DepthwiseConv2dNativeBackpropInput', { dy: gg, filter: ww }, { inputShape: xx.shape })),
+          run('DepthwiseConv2dNativeBackpropFilter', { x: xx, dy: gg }, { filterShape: ww.shape })];
+      }
+      return [run('DepthwiseConv2dNativeBackpropInput', { dy: toNCHW(gg), filter: ww }, { inputShape: toNCHW(xx).shape, dataFormat: 'NCHW' }),
+        run('DepthwiseConv2dNativeBackpropFilter', { x: toNCHW(xx), dy: toNCHW(gg) }, { filterShape: ww.shape, dataFormat: 'NCHW' })];
+    });
+    expect(relativeError(wasm[0], cpu[0]), 'dx').toBeLessThan(TOLERANCE);
+    expect(relativeError(wasm[1], cpu[1]), 'dw').toBeLessThan(TOLERANCE);
+    expect([kernelCounts.fallback.DepthwiseConv2dNativeBackpropInput, kernelCounts.fallback.DepthwiseConv2dNativeBackpropFilter]).toEqual(before.map((n) => n + 1));
+    tf.dispose([x, w, dy]);
+  });
+
+  it('a small depthwise-separable network trains a step on wasm: same gradients and weights as cpu', async () => {
+    const x = random([3, 13, 13, 1], 61);
+    const target = tf.oneHot([1, 5, 7], 8).toFloat();
+    const build = () => {
+      const init = (seed: number) => tf.initializers.heNormal({ seed });
+      return tf.sequential({ layers: [
+        tf.layers.conv2d({ inputShape: [13, 13, 1], filters: 8, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(1) }),
+        tf.layers.batchNormalization(), tf.layers.reLU(),
+        tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', useBias: false, depthwiseInitializer: init(2) }),
+        tf.layers.batchNormalization(), tf.layers.reLU(),
+        tf.layers.conv2d({ filters: 12, kernelSize: 1, useBias: false, kernelInitializer: init(3) }),
+        tf.layers.batchNormalization(), tf.layers.reLU(),
+        tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'valid', depthwiseInitializer: init(4) }),
+        tf.layers.reLU(), tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 8, kernelInitializer: init(5) }),
+      ] });
+    };
+    const step = () => {
+      const model = build();
+      const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
+      const loss = () => tf.losses.softmaxCrossEntropy(target, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
+      const { grads } = tf.variableGrads(loss, vars);
+      const gradients = vars.map((v) => grads[v.name].dataSync().slice() as Float32Array);
+      const optimizer = tf.train.sgd(0.1);
+      optimizer.applyGradients(grads);
+      const weights = vars.map((v) => v.dataSync().slice() as Float32Array);
+      tf.dispose(Object.values(grads));
+      optimizer.dispose();
+      model.dispose();
+      return { gradients, weights };
+    };
+    await tf.setBackend('cpu');
+    const reference = step();
+    await tf.setBackend('wasm');
+    const before = [kernelCounts.ours.DepthwiseConv2dNativeBackpropInput ?? 0, kernelCounts.ours.DepthwiseConv2dNativeBackpropFilter ?? 0];
+    const ours = step();
+    // Both depthwise layers' filters; the input gradient of both (neither sees the image).
+    expect([kernelCounts.ours.DepthwiseConv2dNativeBackpropInput, kernelCounts.ours.DepthwiseConv2dNativeBackpropFilter]).toEqual([before[0] + 2, before[1] + 2]);
+    ours.gradients.forEach((g, i) => expect(relativeError(g, reference.gradients[i]), `gradient ${i}`).toBeLessThan(TOLERANCE));
+    ours.weights.forEach((w, i) => expect(relativeError(w, reference.weights[i]), `weight ${i}`).toBeLessThan(TOLERANCE));
+  });
+});
+
 describe('Adam', () => {
   it('three steps give the same weights and moments as cpu, in one kernel per variable', async () => {
     const w0 = random([5, 7], 21);

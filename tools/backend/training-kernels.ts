@@ -6,10 +6,13 @@
  *   NHWC (stock tfjs runs ~20 small ops a layer, and its reductions transpose the whole tensor);
  * - Conv2DBackpropFilter as a register-tiled loop over the padded input (no transposes);
  * - MaxPoolGrad straight from the input's window maxima;
+ * - DepthwiseConv2dNativeBackpropInput and ...BackpropFilter, which the wasm backend lacks (so a
+ *   depthwise network could not train on it at all), vectorised over channels on NHWC;
  * - no gradient for a network's input image (see installConvLayer);
  * - Identity (which tfjs runs on every tensor a gradient saves) shares the data, as the cpu and
  *   webgl backends do, instead of copying it.
- * A configuration a kernel does not handle goes to the kernel it replaced, and is counted.
+ * A configuration a kernel does not handle goes to the kernel it replaced (the depthwise ones
+ * replace none: to a slower route through their own), and is counted.
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
@@ -34,6 +37,10 @@ interface Exports {
   pad_rows(x: number, xp: number, H: number, W: number, C: number, Hp: number, Wp: number, pt: number, pl: number, r0: number, r1: number): void;
   conv_backprop_filter(xp: number, dy: number, dw: number, N: number, Hp: number, Wp: number, Ci: number, OH: number, OW: number, Co: number,
     KW: number, sh: number, sw: number, dh: number, dw_: number, k0: number, k1: number): void;
+  depthwise_backprop_input(dy: number, w: number, dx: number, H: number, W: number, C: number, M: number, OH: number, OW: number, KH: number, KW: number,
+    sh: number, sw: number, dh: number, dw_: number, pt: number, pl: number, r0: number, r1: number): void;
+  depthwise_backprop_filter(x: number, dy: number, dw: number, N: number, H: number, W: number, C: number, M: number, OH: number, OW: number,
+    KW: number, sh: number, sw: number, dh: number, dw_: number, pt: number, pl: number, u0: number, u1: number): void;
 }
 
 /** What the wasm backend object offers that we use (its public class hides these fields). */
@@ -249,6 +256,117 @@ function filterGrad(fallback: KernelFunc): KernelFunc {
   };
 }
 
+interface DepthwiseAttrs {
+  strides: number | [number, number];
+  dilations?: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  /** Not in tfjs's attributes for these kernels (its ops only make NHWC), but honoured if present. */
+  dataFormat?: 'NHWC' | 'NCHW';
+}
+type Shape4 = [number, number, number, number];
+const DW_INPUT = 'DepthwiseConv2dNativeBackpropInput';
+const DW_FILTER = 'DepthwiseConv2dNativeBackpropFilter';
+
+const depthwiseInfo = (inShape: number[], filterShape: number[], a: DepthwiseAttrs) =>
+  tf.backend_util.computeConv2DInfo(inShape as Shape4, filterShape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
+
+function transposed(backend: WasmBackendInternals, x: TensorInfo, perm: number[]): TensorInfo {
+  return tf.getKernel('Transpose', 'wasm')!.kernelFunc({ inputs: { x }, backend, attrs: { perm } as never }) as TensorInfo;
+}
+const TO_NHWC = [0, 2, 3, 1];
+const TO_NCHW = [0, 3, 1, 2];
+
+/** dx of a depthwise convolution on NHWC, strided or dilated per axis but not both (see the C). */
+function depthwiseInputNHWC(backend: WasmBackendInternals, dy: TensorInfo, filter: TensorInfo, inputShape: number[], a: DepthwiseAttrs): TensorInfo {
+  const info = depthwiseInfo(inputShape, filter.shape, a);
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dwl } = info;
+  const dx = backend.makeOutput(inputShape, 'float32');
+  const [dyp, fp, dxp] = [dy, filter, dx].map((t) => address(backend, t));
+  parallel('depthwise_backprop_input', N * H, 1, (r0, r1) =>
+    [dyp, fp, dxp, H, W, C, info.outChannels / C, OH, OW, KH, KW, sh, sw, dh, dwl, info.padInfo.top, info.padInfo.left, r0, r1]);
+  return dx;
+}
+
+/**
+ * The same filter with its dilation written out as zeros between the taps: a dilated convolution
+ * is the plain one with this filter (same padding, same outputs), so its gradients are too.
+ */
+function dilatedFilterWrittenOut(backend: WasmBackendInternals, filter: TensorInfo, dh: number, dwl: number): TensorInfo {
+  const [KH, KW, C, M] = filter.shape;
+  const DW = (KW - 1) * dwl + 1;
+  const dense = backend.makeOutput([(KH - 1) * dh + 1, DW, C, M], 'float32');
+  const heap = backend.wasm.HEAPF32;
+  const src = address(backend, filter) / 4;
+  const dst = address(backend, dense) / 4;
+  const CM = C * M;
+  heap.fill(0, dst, dst + dense.shape.reduce((x, y) => x * y, 1));
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) heap.copyWithin(dst + (kh * dh * DW + kw * dwl) * CM, src + (kh * KW + kw) * CM, src + (kh * KW + kw + 1) * CM);
+  }
+  return dense;
+}
+
+const depthwiseInputGrad: KernelFunc = (args) => {
+  const backend = args.backend as WasmBackendInternals;
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const a = args.attrs as unknown as DepthwiseAttrs & { inputShape: Shape4 };
+  kernelsFor(backend);
+  if (a.dataFormat === 'NCHW') {
+    const [n, c, h, w] = a.inputShape;
+    const dyLast = transposed(backend, dy, TO_NHWC);
+    const dxLast = depthwiseInputGrad({ ...args, inputs: { dy: dyLast, filter }, attrs: { ...a, dataFormat: 'NHWC', inputShape: [n, h, w, c] } as never }) as TensorInfo;
+    const dx = transposed(backend, dxLast, TO_NCHW);
+    backend.disposeData(dyLast.dataId);
+    backend.disposeData(dxLast.dataId);
+    count(kernelCounts.fallback, DW_INPUT);
+    return dx;
+  }
+  const info = depthwiseInfo(a.inputShape, filter.shape, a);
+  if ((info.dilationHeight > 1 && info.strideHeight > 1) || (info.dilationWidth > 1 && info.strideWidth > 1)) {
+    const dense = dilatedFilterWrittenOut(backend, filter, info.dilationHeight, info.dilationWidth);
+    const dx = depthwiseInputNHWC(backend, dy, dense, a.inputShape, { ...a, dilations: 1 });
+    backend.disposeData(dense.dataId);
+    count(kernelCounts.fallback, DW_INPUT);
+    return dx;
+  }
+  const dx = depthwiseInputNHWC(backend, dy, filter, a.inputShape, a);
+  count(kernelCounts.ours, DW_INPUT);
+  return dx;
+};
+
+/** The filter kernel takes any strides and dilations: only NCHW goes through transposes. */
+const depthwiseFilterGrad: KernelFunc = (args) => {
+  const backend = args.backend as WasmBackendInternals;
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const a = args.attrs as unknown as DepthwiseAttrs & { filterShape: Shape4 };
+  kernelsFor(backend);
+  if (a.dataFormat === 'NCHW') {
+    const [xLast, dyLast] = [x, dy].map((t) => transposed(backend, t, TO_NHWC));
+    const dw = depthwiseFilterGrad({ ...args, inputs: { x: xLast, dy: dyLast }, attrs: { ...a, dataFormat: 'NHWC' } as never }) as TensorInfo;
+    backend.disposeData(xLast.dataId);
+    backend.disposeData(dyLast.dataId);
+    count(kernelCounts.fallback, DW_FILTER);
+    return dw;
+  }
+  const info = depthwiseInfo(x.shape, a.filterShape, a);
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outChannels: Co, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
+  const dw = backend.makeOutput(a.filterShape, 'float32');
+  const [xp, dyp, dwp] = [x, dy, dw].map((t) => address(backend, t));
+  // Units of one tap by four channels: threads share even a 3x3 filter on a few channels.
+  parallel('depthwise_backprop_filter', KH * KW * Math.ceil(Co / 4), 1, (u0, u1) =>
+    [xp, dyp, dwp, N, H, W, C, Co / C, OH, OW, KW, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left, u0, u1]);
+  count(kernelCounts.ours, DW_FILTER);
+  return dw;
+};
+
+/** Adds a kernel the wasm backend lacks (or replaces one, should a later tfjs bring its own). */
+function addKernel(name: string, kernelFunc: KernelFunc): void {
+  if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc });
+}
+
 interface ConvLayer {
   rank: number;
   bias: tf.LayerVariable | null;
@@ -441,6 +559,8 @@ export function installCompiledKernels(): void {
   tf.registerKernel({ kernelName: ADAM, backendName: 'wasm', kernelFunc: adamStep });
   installAdam();
   replaceKernel('Conv2DBackpropFilter', filterGrad);
+  addKernel(DW_INPUT, depthwiseInputGrad);
+  addKernel(DW_FILTER, depthwiseFilterGrad);
   installConvLayer();
   installBatchNormLayer();
 }

@@ -245,3 +245,174 @@ void conv_backprop_filter(const f32 *xp, const f32 *dy, f32 *dw, int N, int Hp, 
     }
   }
 }
+
+/*
+ * Depthwise convolution gradients, NHWC, channel multiplier M: output channel co = c * M + q reads
+ * input channel c = co / M, and the [KH, KW, C, M] filter flattened is [KH * KW, Co] with Co = C * M,
+ * so dy and the filter share the channel index co. Both kernels vectorise over co, four at a time;
+ * a last group of fewer than four goes one channel at a time (no load past a tensor's end).
+ */
+
+/* a / s for a >= 0: strides are almost always 1 or 2, and a division per pixel would cost more
+ * than a few of its multiply-adds. */
+static inline __attribute__((always_inline)) int div_small(int a, int s) {
+  return s == 1 ? a : s == 2 ? a >> 1 : a / s;
+}
+
+/* First output position and count of the taps that land on padded input coordinate i: with d == 1
+ * consecutive outputs o use taps k = i - o * s, with s == 1 consecutive taps k use o = i - k * d. */
+static inline __attribute__((always_inline))
+void tap_progression(int i, int s, int d, int K, int O, int *o_start, int *k_start, int *count, int *o_step, int *k_step) {
+  if (d == 1) {
+    const int top = i - K + 1;
+    const int lo = top > 0 ? div_small(top + s - 1, s) : 0;
+    const int last = div_small(i, s);
+    const int hi = last < O - 1 ? last : O - 1;
+    *o_start = lo; *k_start = i - lo * s; *count = hi - lo + 1; *o_step = 1; *k_step = -s;
+  } else {
+    const int top = i - O + 1;
+    const int lo = top > 0 ? (top + d - 1) / d : 0;
+    const int hi = i / d < K - 1 ? i / d : K - 1;
+    *k_start = lo; *o_start = i - lo * d; *count = hi - lo + 1; *k_step = 1; *o_step = -d;
+  }
+}
+
+/*
+ * Input gradient for input rows [r0, r1) (r = n * H + iy): dx[n, iy, ix, c] = sum over taps and
+ * q < M of dy[n, oy, ox, c * M + q] * w[kh, kw, c * M + q], where oy * sh + kh * dh = iy + pt and
+ * ox * sw + kw * dw = ix + pl. Gathered per input pixel, so threads own disjoint rows of dx and
+ * nothing needs zeroing or padding. Needs sh == 1 or dh == 1, and sw == 1 or dw == 1 (the caller
+ * expands a filter that is both strided and dilated).
+ */
+EXPORT(depthwise_backprop_input)
+void depthwise_backprop_input(const f32 *dy, const f32 *w, f32 *dx, int H, int W, int C, int M, int OH, int OW, int KH, int KW,
+                              int sh, int sw, int dh, int dwl, int pt, int pl, int r0, int r1) {
+  const int Co = C * M, Co4 = Co & ~3;
+  for (int r = r0; r < r1; r++) {
+    const int n = r / H, iy = r % H;
+    int oy0, kh0, ny, oyStep, khStep;
+    tap_progression(iy + pt, sh, dh, KH, OH, &oy0, &kh0, &ny, &oyStep, &khStep);
+    const f32 *dyImage = dy + (long)n * OH * OW * Co;
+    for (int ix = 0; ix < W; ix++) {
+      int ox0, kw0, nx, oxStep, kwStep;
+      tap_progression(ix + pl, sw, dwl, KW, OW, &ox0, &kw0, &nx, &oxStep, &kwStep);
+      f32 *out = dx + ((long)r * W + ix) * C;
+      if (M != 1 || ny <= 0 || nx <= 0) for (int c = 0; c < C; c++) out[c] = 0.0f;
+      if (ny <= 0 || nx <= 0) continue;
+      const long gRow = (long)oyStep * OW * Co, wRow = (long)khStep * KW * Co;
+      const long gCol = (long)oxStep * Co, wCol = (long)kwStep * Co;
+      const f32 *g0 = dyImage + ((long)oy0 * OW + ox0) * Co;
+      const f32 *w0 = w + ((long)kh0 * KW + kw0) * Co;
+      int co = 0;
+      /* Eight channels at a time where they fit: two independent sums hide the add latency. */
+      if (M == 1) {
+        for (; co + 8 <= Co; co += 8) {
+          v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
+          const f32 *gy = g0 + co, *wy = w0 + co;
+          for (int a = 0; a < ny; a++, gy += gRow, wy += wRow) {
+            const f32 *gx = gy, *wx = wy;
+            for (int b = 0; b < nx; b++, gx += gCol, wx += wCol) {
+              acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_v128_load(gx), wasm_v128_load(wx)));
+              acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(wasm_v128_load(gx + 4), wasm_v128_load(wx + 4)));
+            }
+          }
+          wasm_v128_store(out + co, acc0);
+          wasm_v128_store(out + co + 4, acc1);
+        }
+      }
+      for (; co < Co4; co += 4) {
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        const f32 *gy = g0 + co, *wy = w0 + co;
+        for (int a = 0; a < ny; a++, gy += gRow, wy += wRow) {
+          const f32 *gx = gy, *wx = wy;
+          for (int b = 0; b < nx; b++, gx += gCol, wx += wCol) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(gx), wasm_v128_load(wx)));
+        }
+        if (M == 1) wasm_v128_store(out + co, acc);
+        else {
+          out[co / M] += wasm_f32x4_extract_lane(acc, 0);
+          out[(co + 1) / M] += wasm_f32x4_extract_lane(acc, 1);
+          out[(co + 2) / M] += wasm_f32x4_extract_lane(acc, 2);
+          out[(co + 3) / M] += wasm_f32x4_extract_lane(acc, 3);
+        }
+      }
+      for (; co < Co; co++) {
+        f32 acc = 0.0f;
+        const f32 *gy = g0 + co, *wy = w0 + co;
+        for (int a = 0; a < ny; a++, gy += gRow, wy += wRow) {
+          const f32 *gx = gy, *wx = wy;
+          for (int b = 0; b < nx; b++, gx += gCol, wx += wCol) acc += *gx * *wx;
+        }
+        if (M == 1) out[co] = acc;
+        else out[co / M] += acc;
+      }
+    }
+  }
+}
+
+/*
+ * Filter gradient: dw[kh, kw, co] = sum over n, oy, ox of dy[n, oy, ox, co] *
+ * x[n, oy * sh + kh * dh - pt, ox * sw + kw * dw - pl, co / M], any strides and dilations. A unit
+ * of work is one tap and one group of four co (u = k * groups + group); this call fills units
+ * [u0, u1), so threads own disjoint parts of dw. Sums stay in registers over blocks of output rows
+ * small enough for the cache, since every unit of a block reads the same rows; taps that fall in
+ * the padding are skipped by clipping the output range, so x needs no padded copy.
+ */
+EXPORT(depthwise_backprop_filter)
+void depthwise_backprop_filter(const f32 *x, const f32 *dy, f32 *dw, int N, int H, int W, int C, int M, int OH, int OW,
+                               int KW, int sh, int sw, int dh, int dwl, int pt, int pl, int u0, int u1) {
+  const int Co = C * M, groups = (Co + 3) / 4;
+  const int rows = N * OH;
+  const int pixelsPerBlock = 16384 / Co > OW ? 16384 / Co : OW;
+  const int rowsPerBlock = pixelsPerBlock / OW;
+  for (int u = u0; u < u1; u++) {
+    const int co = (u % groups) * 4, width = Co - co < 4 ? Co - co : 4;
+    for (int j = 0; j < width; j++) dw[(long)(u / groups) * Co + co + j] = 0.0f;
+  }
+  for (int rb = 0; rb < rows; rb += rowsPerBlock) {
+    const int re = rb + rowsPerBlock < rows ? rb + rowsPerBlock : rows;
+    for (int u = u0; u < u1; u++) {
+      const int k = u / groups, kh = k / KW, kw = k % KW;
+      const int co = (u % groups) * 4, width = Co - co < 4 ? Co - co : 4;
+      /* Outputs whose tap lands inside the input: 0 <= ox * sw + kw * dw - pl < W. */
+      const int left = pl - kw * dwl, right = W - 1 + pl - kw * dwl;
+      const int oxLo = left > 0 ? (left + sw - 1) / sw : 0;
+      const int oxHi = right < 0 ? 0 : (right / sw + 1 < OW ? right / sw + 1 : OW);
+      if (oxLo >= oxHi) continue;
+      /* Lane j reads input channel (co + j) / M: the same channel for M = 1, so one load. */
+      const int c0 = co / M, c1 = (co + 1) / M, c2 = (co + 2) / M, c3 = (co + 3) / M;
+      const long xStep = (long)sw * C;
+      v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0;
+      f32 tail0 = 0.0f, tail1 = 0.0f, tail2 = 0.0f;
+      for (int r = rb, n = rb / OH, oy = rb % OH; r < re; r++, oy = oy + 1 == OH ? 0 : oy + 1, n += oy == 0) {
+        const int iy = oy * sh + kh * dh - pt;
+        if (iy < 0 || iy >= H) continue;
+        const f32 *xs = x + (((long)n * H + iy) * W + (long)oxLo * sw + kw * dwl - pl) * C;
+        const f32 *g = dy + ((long)r * OW + oxLo) * Co + co;
+        int ox = oxLo;
+        if (width < 4) {
+          for (; ox < oxHi; ox++, xs += xStep, g += Co) {
+            tail0 += g[0] * xs[c0];
+            if (width > 1) tail1 += g[1] * xs[c1];
+            if (width > 2) tail2 += g[2] * xs[c2];
+          }
+        } else if (M == 1) {
+          for (; ox + 1 < oxHi; ox += 2, xs += 2 * xStep, g += 2 * Co) {
+            acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_v128_load(g), wasm_v128_load(xs + c0)));
+            acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(wasm_v128_load(g + Co), wasm_v128_load(xs + xStep + c0)));
+          }
+          if (ox < oxHi) acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_v128_load(g), wasm_v128_load(xs + c0)));
+        } else {
+          for (; ox < oxHi; ox++, xs += xStep, g += Co)
+            acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_v128_load(g), wasm_f32x4_make(xs[c0], xs[c1], xs[c2], xs[c3])));
+        }
+      }
+      f32 *out = dw + (long)k * Co + co;
+      if (width == 4) wasm_v128_store(out, wasm_f32x4_add(wasm_v128_load(out), wasm_f32x4_add(acc0, acc1)));
+      else {
+        out[0] += tail0;
+        if (width > 1) out[1] += tail1;
+        if (width > 2) out[2] += tail2;
+      }
+    }
+  }
+}
