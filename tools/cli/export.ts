@@ -1,7 +1,8 @@
 /**
- * npm run export -- --run runs/baseline --out models/student-baseline [--quantize float16]
+ * npm run export -- --run runs/baseline --out models/student-baseline [--quantize float16] [--flip-average]
  * Writes the single-output browser graph (face in, probabilities out) of a run's best model.
  * --quantize float16 stores the weights in half the bytes, for the model a headset downloads.
+ * --flip-average puts the mirror-image average in the graph (twice the compute, steadier answers).
  */
 import { Command } from 'commander';
 import { selectBackend } from '../backend/select.js';
@@ -14,7 +15,8 @@ const program = new Command()
   .requiredOption('--run <dir>', 'run folder (its best model) or model folder')
   .requiredOption('--out <dir>', 'destination, e.g. models/student-baseline')
   .option('--checkpoint', "export the run's latest checkpoint instead of its best model")
-  .option('--quantize <dtype>', `how the weights are stored: ${QUANTIZE_CHOICES.join(' | ')} (float16: half the bytes)`, 'none');
+  .option('--quantize <dtype>', `how the weights are stored: ${QUANTIZE_CHOICES.join(' | ')} (float16: half the bytes)`, 'none')
+  .option('--flip-average', 'average the outputs on the face and its mirror image, inside the exported graph');
 
 runCli(async () => {
   program.parse();
@@ -22,6 +24,6 @@ runCli(async () => {
   const quantize = parseQuantize(o.quantize);
   await selectBackend('auto');
   const source = o.checkpoint ? `${o.run}/checkpoint` : resolveModelDir(o.run);
-  const info = await exportModel(source, o.out, { quantize });
-  console.log(`exported ${source} -> ${o.out}: ${(info.bytes / 1e6).toFixed(2)} MB${quantize === 'none' ? '' : ` (${quantize} weights)`}, ${(info.flops / 1e6).toFixed(1)} MFLOPs, sha256 ${info.sha256}`);
+  const info = await exportModel(source, o.out, { quantize, flipAverage: Boolean(o.flipAverage) });
+  console.log(`exported ${source} -> ${o.out}: ${(info.bytes / 1e6).toFixed(2)} MB${quantize === 'none' ? '' : ` (${quantize} weights)`}${o.flipAverage ? ', flip-averaged' : ''}, ${(info.flops / 1e6).toFixed(1)} MFLOPs, sha256 ${info.sha256}`);
 });

@@ -36,7 +36,8 @@ const program = addBackendOptions(addDataOption(new Command()
   .option('--models <dir>', 'where exported models go', 'models')
   .option('--stages <list>', 'stages to train, comma-separated', STAGES.join(','))
   .option('--no-train', 'only evaluate, export and write cards from the best models the runs have so far')
-  .option('--quantize <dtype>', `students' weights (and so models/halfface): ${QUANTIZE_CHOICES.join(' | ')}; the teacher stays float32`, 'none'), { threads: false });
+  .option('--quantize <dtype>', `students' weights (and so models/halfface): ${QUANTIZE_CHOICES.join(' | ')}; the teacher stays float32`, 'none')
+  .option('--flip-average', 'models/halfface averages the face and its mirror image inside its graph (twice the compute); the stages\' own models stay plain'), { threads: false });
 
 runCli(async () => {
   program.parse();
@@ -96,12 +97,21 @@ runCli(async () => {
     const best = pickShipped(shipped);
     const target = join(o.models, 'halfface');
     const why = `${shipped.map((s) => `${s.stage} ${percent(s.accuracy)}`).join(', ')}; the concat must beat the best single student by ${(CONCAT_MARGIN * 100).toFixed(1)} points, since it runs two students`;
-    await replaceFolder(target, (temp) => {
-      cpSync(join(o.models, MODEL_NAMES[best.stage]), temp, { recursive: true });
+    await replaceFolder(target, async (temp) => {
+      let { exportInfo, evaluations } = best.card;
+      if (o.flipAverage) {
+        // Only the headset model averages over the mirror image: the stages' own models stay plain,
+        // so that they compare like for like and later stages can start from them.
+        exportInfo = await exportModelInto(join(o.runs, best.stage, 'best'), temp, { quantize, flipAverage: true });
+        evaluations = [];
+        for (const e of best.card.evaluations) evaluations.push({ ...await evaluateModelDir(temp, dataDir, 'FER2013Valid', e.occlusion, e.labelMode), model: target });
+      } else {
+        cpSync(join(o.models, MODEL_NAMES[best.stage]), temp, { recursive: true });
+      }
       writeCard(temp, {
-        ...best.card,
+        ...best.card, exportInfo, evaluations,
         name: 'halfface (the headset model)',
-        summary: `The model the app and the library load by default. It is **${MODEL_NAMES[best.stage]}**: ${best.card.summary}`,
+        summary: `The model the app and the library load by default. It is **${MODEL_NAMES[best.stage]}**${o.flipAverage ? ', its outputs averaged over the face and its mirror image' : ''}: ${best.card.summary}`,
         notes: [`Chosen as the best lower-half accuracy on FER2013Valid among the students available: ${why}.`, ...best.card.notes],
       });
     });

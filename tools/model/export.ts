@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { forwardFlops, inferenceGraph } from './architectures.js';
 import { fileSaveHandler, loadModelFromDir, replaceFolder, WEIGHTS_FILE } from './file-io.js';
 import { encodeFloat16, FLOAT16_MAX } from './float16.js';
+import { withFlipAveraging } from './flip-average.js';
 import { foldForInference, type FoldSummary } from './fold.js';
 
 /**
@@ -21,10 +22,17 @@ export function parseQuantize(value: string): Quantize {
   return value as Quantize;
 }
 
-export interface ExportOptions { quantize?: Quantize }
+/**
+ * flipAverage: the graph averages its outputs on the face and on its mirror image (tools/model/
+ * flip-average.ts): twice the compute for a steadier answer (what it gains: README, training).
+ */
+export interface ExportOptions { quantize?: Quantize; flipAverage?: boolean }
 
-/** `quantization` is absent for float32 weights, so their export.json reads as it always has. */
-export interface ExportInfo { source: string; bytes: number; flops: number; parameters: number; sha256: string; folded: FoldSummary; quantization?: 'float16' }
+/** `quantization` and `flipAveraged` are absent when off, so older export.json files read as they always have. */
+export interface ExportInfo {
+  source: string; bytes: number; flops: number; parameters: number; sha256: string; folded: FoldSummary;
+  quantization?: 'float16'; flipAveraged?: true;
+}
 
 export function fileFacts(dir: string): { bytes: number; sha256: string } {
   const hash = createHash('sha256');
@@ -109,10 +117,12 @@ export async function exportModelInto(sourceDir: string, outDir: string, options
     // The browser gets the folded graph: same outputs, about half the WebGL passes.
     const { model: folded, summary } = await foldForInference(graph);
     try {
-      await saveModel(folded, outDir, quantize);
+      // The wrapper shares the folded graph's layers, so disposing `folded` frees both.
+      await saveModel(options.flipAverage ? withFlipAveraging(folded) : folded, outDir, quantize);
       const info: ExportInfo = {
-        source: sourceDir, ...fileFacts(outDir), flops: forwardFlops(model), parameters: folded.countParams(), folded: summary,
+        source: sourceDir, ...fileFacts(outDir), flops: forwardFlops(model) * (options.flipAverage ? 2 : 1), parameters: folded.countParams(), folded: summary,
         ...(quantize === 'float16' ? { quantization: 'float16' as const } : {}),
+        ...(options.flipAverage ? { flipAveraged: true as const } : {}),
       };
       writeFileSync(join(outDir, 'export.json'), JSON.stringify(info, null, 2));
       return info;
