@@ -2,7 +2,7 @@
  * ExpressionTracker: any camera frame → lower-face crop → the distilled student → smoothed
  * expression probabilities, label, ARKit blendshapes and VRM presets.
  *
- *   const tracker = await ExpressionTracker.create({ modelUrl: '/models/student/model.json', roi: { mode: 'detector' } });
+ *   const tracker = await ExpressionTracker.create({ modelUrl: '/models/halfface/model.json', roi: { mode: 'detector' } });
  *   const result = await tracker.track(video, performance.now()); // null: dropped, inference still busy
  *
  * Inference runs in a Web Worker (OffscreenCanvas + WebGL) when the browser can, else on the main
@@ -19,9 +19,14 @@ import { LOAD_STAGES, TrackerError, type LoadStage, type TrackerOptions, type Tr
 
 export * from './types.js';
 export { openCamera } from './camera.js';
+export type { EngineOutput, EngineStats } from './engine.js';
+export type { Frame } from './frame.js';
 
-/** Where the engine lives: the same calls whether it is in a worker or on this thread. */
-interface EngineHandle {
+/**
+ * Where the engine lives: the same calls whether it is in a worker or on this thread. Also the seam
+ * a test drives the tracker through (ExpressionTracker.fromEngine), with no model and no GPU.
+ */
+export interface EngineHandle {
   readonly inWorker: boolean;
   run(frame: Frame): Promise<EngineOutput>;
   recover(): Promise<void>;
@@ -143,7 +148,11 @@ export class ExpressionTracker {
   private readonly smoother: ProbabilitySmoother | null;
   private readonly hysteresis: LabelHysteresis | null;
 
-  private constructor(private readonly engine: EngineHandle, private readonly options: TrackerOptions, private readonly workerError: string | null) {
+  private constructor(
+    private readonly engine: EngineHandle,
+    private readonly options: Pick<TrackerOptions, 'smoothing' | 'onStateChange'>,
+    private readonly workerError: string | null,
+  ) {
     const smoothing = options.smoothing;
     if (smoothing === false) {
       this.smoother = null;
@@ -177,6 +186,14 @@ export class ExpressionTracker {
     }
     const { InferenceEngine } = await import('./engine.js');
     return new ExpressionTracker(new LocalEngine(await InferenceEngine.create(init, onStage)), options, workerError);
+  }
+
+  /**
+   * A tracker around an engine you supply: smoothing, calibration, dropping, recovery and disposal
+   * as create() gives them, over any frame → probabilities function. Tests use it with a fake engine.
+   */
+  static fromEngine(engine: EngineHandle, options: Pick<TrackerOptions, 'smoothing' | 'onStateChange'> = {}): ExpressionTracker {
+    return new ExpressionTracker(engine, options, null);
   }
 
   get state(): TrackerState {
