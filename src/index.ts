@@ -2,7 +2,7 @@
  * halfface as a library: add expression mirroring to an R3F / @react-three/xr scene.
  *
  *   import { useExpression, ExpressionAvatar } from 'halfface';
- *   const expression = useExpression({ modelUrl: '/models/student/model.json', source: 'camera' });
+ *   const expression = useExpression({ modelUrl: '/models/halfface/model.json', source: 'camera' });
  *   <ExpressionAvatar expression={expression} position={[0, 1.5, -0.6]} />
  *
  * Models load only from the URL you pass (serve models/<name>/ yourself); nothing is fetched from
@@ -12,7 +12,8 @@
 // Tracker: camera frame → expression probabilities, label, ARKit blendshapes, VRM presets.
 export { ExpressionTracker, MIN_CALIBRATION_FRAMES, openCamera, TrackerError } from './tracker/index.js';
 export type {
-  RoiOptions, RoiSource, SmoothingOptions, TrackerErrorCode, TrackerOptions, TrackerState, TrackerStats, TrackResult,
+  EngineHandle, EngineOutput, EngineStats, Frame, LoadProgress, LoadStage, RoiOptions, RoiSource, SmoothingOptions, TrackerErrorCode,
+  TrackerOptions, TrackerState, TrackerStats, TrackResult,
 } from './tracker/index.js';
 
 // Labels, preprocessing and occlusion: exactly what the model saw in training.
@@ -34,9 +35,12 @@ export { applyCalibration, CalibrationError, fitNeutralCalibration, type Neutral
 // A built-in demo face (drawn in code) as a MediaStream: something to track without a camera.
 export { DEMO_FACE_BOX, startDemoInput, type DemoInput } from './capture/demo-face.js';
 
-// React Three Fiber.
-export { useExpression, type ExpressionHandle, type ExpressionInput, type ExpressionStatus, type UseExpressionOptions } from './embed/use-expression.js';
-export { ExpressionAvatar, type ExpressionAvatarProps, type ExpressionSourceLike } from './embed/ExpressionAvatar.js';
+// A tracker, its input and the loop between them, without React; and the React Three Fiber side.
+export {
+  ExpressionSession, type ExpressionHandle, type ExpressionInput, type ExpressionSessionOptions, type ExpressionStatus,
+} from './embed/expression-session.js';
+export { useExpression, type UseExpressionOptions } from './embed/use-expression.js';
+export { ExpressionAvatar, type ExpressionAvatarHandle, type ExpressionAvatarProps, type ExpressionSourceLike } from './embed/ExpressionAvatar.js';
 export { AvatarLoadError, loadAvatar, type LoadedAvatar } from './avatar/avatar-loader.js';
 export { bindArkitMorphs, FaceDriver, type FaceTarget, type MorphBinding } from './avatar/face-driver.js';
 

@@ -1,11 +1,13 @@
 /**
- * The app's imperative side: picks the input, owns the tracker and runs the tracking loop. The loop
- * is its own timer chain, not the render loop: the scene reads the latest result whenever it draws,
- * so a slow inference never holds up a frame (in XR or on the desktop).
+ * The app's imperative side: picks the input, makes the tracker for it, and routes each result to
+ * the store, the recorder and the OSC bridge. The tracking itself is the library's
+ * ExpressionSession, the loop useExpression() runs too: a timer chain, not the render loop, so a
+ * slow inference never holds up a frame (in XR or on the desktop).
  */
 import { clearRoi, loadRoi, saveRoi, type StoredRoi } from '../../capture/roi-store.js';
 import { listCameras, openCameraSource, openDemoSource, openFileSource, type VideoSource } from '../../capture/sources.js';
-import { ExpressionTracker, MIN_CALIBRATION_FRAMES, TrackerError, type RoiOptions, type TrackResult } from '../../tracker/index.js';
+import { ExpressionSession } from '../../embed/expression-session.js';
+import { MIN_CALIBRATION_FRAMES, TrackerError, type RoiOptions, type TrackResult } from '../../tracker/index.js';
 import { connectOscBridge, DEFAULT_OSC_BRIDGE_URL, type OscBridgeClient } from '../../bridge/osc-bridge-client.js';
 import { probeMissing } from '../../avatar/fetch-asset.js';
 import { checkNeutral } from './neutral-check.js';
@@ -16,8 +18,6 @@ import { roiFor } from './roi.js';
 import { createStore, initialAppState, type AppState, type Store } from './store.js';
 
 export const DEFAULT_MODEL_URL = '/models/halfface/model.json';
-/** Tracking rate cap: cameras give 30 fps; more would only queue work. */
-const TRACK_INTERVAL_MS = 1000 / 30;
 
 export interface ControllerOptions {
   modelUrl?: string;
@@ -34,10 +34,13 @@ export interface ControllerOptions {
 export class AppController {
   readonly store: Store<AppState> = createStore(initialAppState);
   private source: VideoSource | null = null;
-  private tracker: ExpressionTracker | null = null;
+  private readonly session = new ExpressionSession({
+    onResult: (result) => this.accept(result),
+    // Unreadable frames (covered camera, no face, video not started) are normal moments; the rest is shown.
+    onFrameError: (e) => this.store.setState({ trackerMessage: e.message }),
+  });
   private trackerRoi = '';
   private trackerGeneration = 0;
-  private loopTimer: ReturnType<typeof setTimeout> | null = null;
   private running = false;
   private recorder: ExpressionRecorder | null = null;
   /** the model in use: the requested one, or the default after the requested one failed */
@@ -65,7 +68,6 @@ export class AppController {
     this.running = true;
     if (this.options.input === 'demo') await this.useDemo(null);
     else await this.useCamera();
-    this.loop();
   }
 
   /** Opens a camera (default one when deviceId is absent); falls back to the demo face with a notice. */
@@ -108,6 +110,7 @@ export class AppController {
   private async setSource(source: VideoSource, notice: string | null): Promise<void> {
     this.source?.stop();
     this.source = source;
+    this.session.setSource(source.video);
     const stored = source.kind === 'camera' ? loadRoi(source.deviceId ?? '') : null;
     this.store.setState({
       input: { kind: source.kind, label: source.label, deviceId: source.deviceId },
@@ -132,17 +135,16 @@ export class AppController {
   private async useRoi(roi: RoiOptions): Promise<void> {
     this.store.setState({ roi });
     const key = JSON.stringify(roi);
-    if (this.tracker && key === this.trackerRoi) return;
+    if (this.session.tracker && key === this.trackerRoi) return;
     const generation = ++this.trackerGeneration;
-    this.tracker?.dispose();
-    this.tracker = null;
     this.trackerRoi = key;
     this.store.setState({ trackerStatus: 'loading', trackerMessage: null, loadProgress: null, calibration: 'none', calibrationMessage: null });
     this.trackMeter.clear();
     const current = () => generation === this.trackerGeneration && this.running;
     for (;;) {
       try {
-        const tracker = await ExpressionTracker.create({
+        // The session disposes the tracker it replaces, and one that arrives after a newer request.
+        const tracker = await this.session.setTracker({
           modelUrl: this.modelUrl,
           roi,
           worker: this.options.worker,
@@ -152,11 +154,7 @@ export class AppController {
             if (state === 'ready') this.store.setState({ trackerMessage: null });
           },
         });
-        if (!current()) {
-          tracker.dispose();
-          return;
-        }
-        this.tracker = tracker;
+        if (!tracker || !current()) return;
         this.store.setState({
           trackerStatus: 'ready', trackerMessage: null, loadProgress: null,
           trackerInWorker: tracker.inWorker, trackerFallback: tracker.workerFallbackReason,
@@ -179,25 +177,6 @@ export class AppController {
     }
   }
 
-  private loop = async (): Promise<void> => {
-    if (!this.running) return;
-    const started = performance.now();
-    const { tracker, source } = this;
-    if (tracker && source && this.store.getState().trackingEnabled && tracker.state === 'ready') {
-      try {
-        const result = await tracker.track(source.video, performance.now());
-        if (result && tracker === this.tracker) this.accept(result);
-      } catch (e) {
-        // Unreadable frames (covered camera, no face, video not started) are normal moments: keep going.
-        if (!(e instanceof TrackerError) || (e.code !== 'bad-frame' && e.code !== 'context-lost' && e.code !== 'disposed')) {
-          this.store.setState({ trackerMessage: (e as Error).message });
-        }
-      }
-    }
-    if (!this.running) return;
-    this.loopTimer = setTimeout(this.loop, Math.max(0, TRACK_INTERVAL_MS - (performance.now() - started)));
-  };
-
   private accept(result: TrackResult): void {
     const now = performance.now();
     this.trackMeter.push(now, result.timings.inferenceMs);
@@ -208,6 +187,7 @@ export class AppController {
   }
 
   setTrackingEnabled(enabled: boolean): void {
+    this.session.paused = !enabled;
     this.store.setState({ trackingEnabled: enabled, ...(enabled ? {} : { latest: null }) });
   }
 
@@ -221,7 +201,7 @@ export class AppController {
       const needMs = rate > 0 ? ((MIN_CALIBRATION_FRAMES + 1) / rate) * 1000 : 0;
       durationMs = Math.min(30_000, Math.max(3000, Math.ceil(needMs)));
     }
-    const tracker = this.tracker;
+    const tracker = this.session.tracker;
     if (!tracker) {
       this.store.setState({ calibration: 'failed', calibrationMessage: 'the tracker is not ready yet' });
       return;
@@ -302,18 +282,16 @@ export class AppController {
   }
 
   loadAvatar(url: string, name = url): void {
-    this.store.setState({ avatarSource: { url, name }, avatarError: null });
+    this.store.setState({ avatarSource: { url, name }, avatarLoading: true, avatarError: null });
   }
 
   async trackerStats() {
-    return this.tracker ? this.tracker.stats() : null;
+    return this.session.tracker ? this.session.tracker.stats() : null;
   }
 
   dispose(): void {
     this.running = false;
-    if (this.loopTimer) clearTimeout(this.loopTimer);
-    this.tracker?.dispose();
-    this.tracker = null;
+    this.session.dispose();
     this.source?.stop();
     this.source = null;
     this.osc?.close();
