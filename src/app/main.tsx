@@ -63,6 +63,10 @@ async function main() {
 }
 
 main().catch((e) => {
-  document.body.insertAdjacentHTML('beforeend', `<pre class="fatal">halfface could not start: ${String((e as Error)?.message ?? e)}</pre>`);
+  // As text: the message can quote a URL parameter (?model=…), which must never become markup.
+  const fatal = document.createElement('pre');
+  fatal.className = 'fatal';
+  fatal.textContent = `halfface could not start: ${String((e as Error)?.message ?? e)}`;
+  document.body.append(fatal);
   console.error(e);
 });
