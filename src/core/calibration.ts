@@ -31,8 +31,6 @@ export class CalibrationError extends Error {
   }
 }
 
-export const IDENTITY_CALIBRATION: NeutralCalibration = Object.freeze({ gains: Array(NUM_CLASSES).fill(1), frames: 0 });
-
 export function fitNeutralCalibration(samples: readonly ArrayLike<number>[], target: readonly number[] = NEUTRAL_TARGET): NeutralCalibration {
   if (samples.length === 0) throw new CalibrationError('neutral calibration needs at least one frame, got none');
   const logMean = new Float64Array(NUM_CLASSES);

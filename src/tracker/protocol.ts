@@ -7,8 +7,7 @@ export type Request =
   | { id: number; type: 'run'; frame: ImageBitmap | ImageData }
   | { id: number; type: 'recover' }
   | { id: number; type: 'lose-context' }
-  | { id: number; type: 'stats' }
-  | { id: number; type: 'dispose' };
+  | { id: number; type: 'stats' };
 
 export type Reply =
   | { id: number; ok: true; value: EngineOutput | EngineStats | boolean | string | null }

@@ -1,5 +1,8 @@
 /// <reference lib="webworker" />
-/** The tracker's worker: hosts an InferenceEngine off the render loop. */
+/**
+ * The tracker's worker: hosts an InferenceEngine off the render loop. There is no dispose request:
+ * the tracker terminates the worker, and the engine's GPU memory goes with it.
+ */
 import { InferenceEngine } from './engine.js';
 import type { Reply, Request } from './protocol.js';
 import { TrackerError } from './types.js';
@@ -26,10 +29,6 @@ async function handle(request: Request): Promise<unknown> {
       return engine!.loseContext();
     case 'stats':
       return engine!.stats();
-    case 'dispose':
-      engine?.dispose();
-      engine = null;
-      return null;
   }
 }
 
@@ -37,7 +36,7 @@ self.onmessage = async (event: MessageEvent<Request>) => {
   const request = event.data;
   let reply: Reply;
   try {
-    if (!engine && request.type !== 'init' && request.type !== 'dispose') throw new TrackerError('disposed', 'the tracker worker holds no engine');
+    if (!engine && request.type !== 'init') throw new TrackerError('disposed', 'the tracker worker holds no engine');
     reply = { id: request.id, ok: true, value: (await handle(request)) as never };
   } catch (e) {
     reply = { id: request.id, ok: false, code: e instanceof TrackerError ? e.code : null, message: e instanceof Error ? e.message : String(e) };

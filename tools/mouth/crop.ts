@@ -2,9 +2,9 @@
  * The one crop convention the landmark teachers see. FER2013 crops are tight 48x48 grey faces; the
  * landmark nets were trained on colour faces with a margin around them, so each face gets a mirrored
  * border (reflecting the face's own edge instead of a black frame, which the nets read as an edge of
- * the face), is upsampled to the net's input size and copied into three channels. The probe in
- * DESIGN §7 found the framing changes the landmark values, so the convention is fixed here and is
- * part of the target cache's fingerprint.
+ * the face), is upsampled to the net's input size and copied into three channels. The framing
+ * changes the landmark values (docs/mouth.md measures the crops), so the convention is fixed here
+ * and is part of the target cache's fingerprint.
  */
 import * as tf from '@tensorflow/tfjs';
 import { FACE_PIXELS, FACE_SIZE } from '../../src/core/face-geometry.js';

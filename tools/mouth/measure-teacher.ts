@@ -1,6 +1,6 @@
 /**
  * npm run mouth-targets's yardstick (tsx tools/mouth/measure-teacher.ts --teacher T [--limit N]):
- * how well a landmark teacher reads the mouth on FER whole faces, measured as DESIGN §7 asks:
+ * how well a landmark teacher reads the mouth on FER whole faces, measured as docs/mouth.md reports it:
  * AUC of mouth opening for surprise vs neutral, of width for happiness vs neutral, of corner lift
  * for happiness vs neutral (and of corner drop for sadness), mirror consistency (Pearson r between
  * a face's measures and its mirror's), the share of faces screened out, and ms per face.
