@@ -63,10 +63,10 @@ export interface TrainConfig {
    */
   teacherViews: number;
   /**
-   * kd: Hinton distillation (the paper's T and alpha are not public). Tuned on FER2013Valid, both at
-   * seed 2: T = 4, alpha = 0.7 (a common default) scored 76.15%, T = 2, alpha = 0.5 77.19%, which is
-   * what a baseline on seed 2 scores too. Our teacher is wrong on a fifth of its own training faces;
-   * a lighter weight on it stops kd from costing accuracy. See the README's "Where we stand".
+   * kd: Hinton distillation (the paper's T and alpha are not public). T = 2, alpha = 0.5 were tuned
+   * on FER2013Valid against the common T = 4, alpha = 0.7: with a teacher wrong on many of its own
+   * training faces, the lighter weight on it stops kd from costing accuracy. The measured numbers
+   * are in the README's "Where we stand" and the model cards.
    */
   kd: { temperature: number; alpha: number };
   /** triplet: margin on squared distances of L2-normalised embeddings, weight of the triplet term. */

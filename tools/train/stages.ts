@@ -1,5 +1,5 @@
 /**
- * The objective of each pipeline stage (DESIGN.md section 1):
+ * The objective of each pipeline stage (the paper's method, as the README's training section tells it):
  * teacher, baseline: cross-entropy; kd: Hinton distillation from the teacher's view of the whole
  * face; triplet: cross-entropy + triplet loss against teacher embeddings; concat: a head on the
  * frozen, concatenated KD and triplet embeddings.
