@@ -40,6 +40,18 @@ describe('src/ import graph', () => {
   });
 });
 
+describe('tools/ import graph', () => {
+  // Folders of the pipeline (data, model, train, eval, report, cli, ...) are layers too: a loop
+  // between them (cards in model/ importing train/ and eval/, a CLI inside mouth/) means nothing
+  // below the CLIs can be read or tested on its own.
+  it('has no folder-level import cycle', () => {
+    const tools = importEdges(resolve(import.meta.dirname, '../tools'));
+    expect(tools.some((e) => folderOf(e.from) === 'train' && folderOf(e.to) === 'model')).toBe(true);
+    const graph = folderGraph(tools);
+    expect(folderCycles(graph).map((group) => describeCycle(graph, group))).toEqual([]);
+  });
+});
+
 describe('folderCycles', () => {
   const edge = (from: string, to: string): ImportEdge => ({ from, to });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONCAT_MARGIN, pickShipped } from '../tools/model/ship.js';
+import { CONCAT_MARGIN, pickShipped } from '../tools/train/ship.js';
 
 describe('the shipped headset model', () => {
   it('is the best single student unless the concat beats it by the margin', () => {

@@ -8,7 +8,7 @@ import type { EvaluationReport } from '../eval/evaluate-model.js';
 import { percent, perClassTable } from '../eval/format.js';
 import type { TrainConfig } from '../train/config.js';
 import { epochsTrained, type EpochRecord, type Origin, type TrainState } from '../train/run-dir.js';
-import type { ExportInfo } from './export.js';
+import type { ExportInfo } from '../model/export.js';
 
 export interface CardInput {
   name: string;

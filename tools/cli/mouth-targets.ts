@@ -6,10 +6,10 @@
 import { Command } from 'commander';
 import { selectBackend } from '../backend/select.js';
 import { parseSplit, resolveDataDir } from '../data/ferplus.js';
-import { addBackendOptions, addDataOption } from '../cli/options.js';
-import { runCli } from '../cli/run-cli.js';
-import { DEFAULT_TEACHER, defaultMouthCacheDir, ensureSplitTargets } from './targets.js';
-import { TEACHER_NAMES, parseTeacher } from './teachers.js';
+import { addBackendOptions, addDataOption } from './options.js';
+import { runCli } from './run-cli.js';
+import { DEFAULT_TEACHER, defaultMouthCacheDir, ensureSplitTargets } from '../mouth/targets.js';
+import { TEACHER_NAMES, parseTeacher } from '../mouth/teachers.js';
 
 const program = addBackendOptions(addDataOption(new Command()
   .name('mouth-targets')

@@ -1,7 +1,7 @@
 /**
  * Which student becomes models/halfface, the model a headset downloads.
  */
-import type { Stage } from '../train/config.js';
+import type { Stage } from './config.js';
 
 /**
  * The concat runs two students side by side, doubling the headset's inference cost: it ships only

@@ -1,5 +1,5 @@
 /**
- * npm run mouth-targets's yardstick (tsx tools/mouth/measure-teacher.ts --teacher T [--limit N]):
+ * npm run mouth-targets's yardstick (tsx tools/cli/measure-mouth-teacher.ts --teacher T [--limit N]):
  * how well a landmark teacher reads the mouth on FER whole faces, measured as docs/mouth.md reports it:
  * AUC of mouth opening for surprise vs neutral, of width for happiness vs neutral, of corner lift
  * for happiness vs neutral (and of corner drop for sadness), mirror consistency (Pearson r between
@@ -12,10 +12,10 @@ import { EXPRESSIONS } from '../../src/core/labels.js';
 import { implausibility, mouthMeasures, type MouthMeasures } from '../../src/core/mouth-blendshapes.js';
 import { selectBackend } from '../backend/select.js';
 import { parseSplit, loadSplit, resolveDataDir } from '../data/ferplus.js';
-import { runCli } from '../cli/run-cli.js';
-import { auc, pearson } from './stats.js';
-import { MIN_FACE_SCORE } from './targets.js';
-import { TEACHER_CROPS, loadTeacher, parseTeacher } from './teachers.js';
+import { runCli } from './run-cli.js';
+import { auc, pearson } from '../mouth/stats.js';
+import { MIN_FACE_SCORE } from '../mouth/targets.js';
+import { TEACHER_CROPS, loadTeacher, parseTeacher } from '../mouth/teachers.js';
 
 const program = new Command()
   .option('--teacher <name>', 'facemesh | landmark68', 'facemesh')
