@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FACE_PIXELS } from '../src/core/face-geometry.js';
 import { NUM_CLASSES } from '../src/core/labels.js';
 import { selectBackend } from '../tools/backend/select.js';
 import { NO_AUGMENT } from '../tools/data/augment.js';
@@ -50,7 +51,7 @@ describe('training on real FER+ images', () => {
     // Accuracy on the 384 training images it saw, without augmentation, against the rate of
     // always answering the most frequent class.
     const trainSplit = loadSplit(DATA_DIR, 'FER2013Train', 'majority', { log: quiet });
-    const seen = { ...trainSplit, labels: trainSplit.labels.slice(0, 384), pixels: trainSplit.pixels.slice(0, 384 * 2304), targets: trainSplit.targets.slice(0, 384 * NUM_CLASSES) };
+    const seen = { ...trainSplit, labels: trainSplit.labels.slice(0, 384), pixels: trainSplit.pixels.slice(0, 384 * FACE_PIXELS), targets: trainSplit.targets.slice(0, 384 * NUM_CLASSES) };
     const model = await loadModelFromDir(join(runDir, 'checkpoint'));
     const accuracy = computeMetrics(predictedLabels(await predictSplit(model, seen, 'lower')), seen.labels).accuracy;
     model.dispose();

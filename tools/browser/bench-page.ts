@@ -7,17 +7,18 @@ import * as tf from '@tensorflow/tfjs';
 import * as faceapi from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
 import peerManifestUrl from '@vladmandic/face-api/model/face_expression_model-weights_manifest.json?url';
 import peerWeightsUrl from '@vladmandic/face-api/model/face_expression_model.bin?url';
+import { FACE_PIXELS, FACE_SIZE } from '../../src/core/face-geometry.js';
 import { ExpressionTracker } from '../../src/tracker/index.js';
 
 export interface Timings { preprocessMs: number[]; inferenceMs: number[]; totalMs: number[] }
 
 /** A 48x48 grey face shown at `size` px (nearest neighbour) on a canvas: a camera-sized face. */
 export function faceCanvas(face: ArrayLike<number>, size: number, hideUpper = false): HTMLCanvasElement {
-  const small = new OffscreenCanvas(48, 48);
+  const small = new OffscreenCanvas(FACE_SIZE, FACE_SIZE);
   const ctx = small.getContext('2d')!;
-  const image = ctx.createImageData(48, 48);
-  for (let p = 0; p < 2304; p++) {
-    const v = hideUpper && p < 1152 ? 0 : face[p];
+  const image = ctx.createImageData(FACE_SIZE, FACE_SIZE);
+  for (let p = 0; p < FACE_PIXELS; p++) {
+    const v = hideUpper && p < FACE_PIXELS / 2 ? 0 : face[p];
     image.data[4 * p] = v; image.data[4 * p + 1] = v; image.data[4 * p + 2] = v; image.data[4 * p + 3] = 255;
   }
   ctx.putImageData(image, 0, 0);
