@@ -55,3 +55,32 @@ export function applyCalibration(probabilities: ArrayLike<number>, calibration: 
   for (let i = 0; i < NUM_CLASSES; i++) out[i] /= sum;
   return out;
 }
+
+/**
+ * The measured mouth (a model with the mouth head) gets its own neutral correction from the same
+ * recording: a resting mouth that reads a little open, smiling or rolled (lip shape, teeth, the
+ * camera's angle) should give the avatar a closed, relaxed mouth. Each weight's mean over the
+ * recording becomes its rest level r, and w' = clamp((w − r) / (1 − r)): rest reads 0, a full
+ * shape still reaches 1. r is capped at MAX_MOUTH_REST so a recording made with the mouth open
+ * cannot silence the jaw.
+ */
+export const MAX_MOUTH_REST = 0.5;
+
+export function fitMouthRest(samples: readonly ArrayLike<number>[]): Float64Array {
+  if (samples.length === 0) throw new CalibrationError('mouth calibration needs at least one frame, got none');
+  const size = samples[0].length;
+  const rest = new Float64Array(size);
+  for (const s of samples) {
+    if (s.length !== size) throw new CalibrationError(`expected ${size} mouth weights per frame, got ${s.length}`);
+    for (let i = 0; i < size; i++) {
+      if (!Number.isFinite(s[i])) throw new CalibrationError(`calibration frame holds a non-finite mouth weight (${s[i]})`);
+      rest[i] += s[i] / samples.length;
+    }
+  }
+  for (let i = 0; i < size; i++) rest[i] = Math.min(MAX_MOUTH_REST, Math.max(0, rest[i]));
+  return rest;
+}
+
+export function applyMouthRest(weights: ArrayLike<number>, rest: ArrayLike<number>): Float64Array {
+  return Float64Array.from({ length: weights.length }, (_, i) => Math.min(1, Math.max(0, (weights[i] - rest[i]) / (1 - rest[i]))));
+}

@@ -51,28 +51,51 @@ export class OneEuroFilter {
   }
 }
 
-/** One one-euro filter per class; the output is renormalised so it stays a distribution. */
-export class ProbabilitySmoother {
+/**
+ * The measured mouth moves at speech rate: the jaw opens and closes 3-5 times a second, and the
+ * expression defaults (a ~1 Hz cut-off at rest) would show a syllable a quarter-cycle late at half
+ * its size. These keep up with a 4 Hz jaw at 30 fps and still calm a resting mouth's
+ * frame-to-frame jitter (test/face-weights.test.ts).
+ */
+export const DEFAULT_MOUTH_ONE_EURO: OneEuroConfig = { minCutoff: 2.0, beta: 5.0, derivativeCutoff: 1.0 };
+
+/** One one-euro filter per value of a fixed-length vector, each output clamped to [low, high]. */
+export class VectorSmoother {
   private readonly filters: OneEuroFilter[];
 
-  constructor(classes: number, config: OneEuroConfig = DEFAULT_ONE_EURO) {
-    this.filters = Array.from({ length: classes }, () => new OneEuroFilter(config));
+  constructor(size: number, config: OneEuroConfig = DEFAULT_ONE_EURO, private readonly low = -Infinity, private readonly high = Infinity) {
+    this.filters = Array.from({ length: size }, () => new OneEuroFilter(config));
   }
 
-  smooth(probabilities: ArrayLike<number>, timestampMs: number): Float64Array {
-    if (probabilities.length !== this.filters.length) throw new Error(`expected ${this.filters.length} probabilities, got ${probabilities.length}`);
+  smooth(values: ArrayLike<number>, timestampMs: number): Float64Array {
+    if (values.length !== this.filters.length) throw new Error(`expected ${this.filters.length} values, got ${values.length}`);
     const out = new Float64Array(this.filters.length);
-    let sum = 0;
-    for (let i = 0; i < out.length; i++) {
-      out[i] = Math.max(0, this.filters[i].filter(probabilities[i], timestampMs));
-      sum += out[i];
-    }
-    if (sum > 0) for (let i = 0; i < out.length; i++) out[i] /= sum;
+    for (let i = 0; i < out.length; i++) out[i] = Math.min(this.high, Math.max(this.low, this.filters[i].filter(values[i], timestampMs)));
     return out;
   }
 
   reset(): void {
     for (const f of this.filters) f.reset();
+  }
+}
+
+/** One one-euro filter per class; the output is renormalised so it stays a distribution. */
+export class ProbabilitySmoother {
+  private readonly values: VectorSmoother;
+
+  constructor(classes: number, config: OneEuroConfig = DEFAULT_ONE_EURO) {
+    this.values = new VectorSmoother(classes, config, 0);
+  }
+
+  smooth(probabilities: ArrayLike<number>, timestampMs: number): Float64Array {
+    const out = this.values.smooth(probabilities, timestampMs);
+    const sum = out.reduce((a, b) => a + b, 0);
+    if (sum > 0) for (let i = 0; i < out.length; i++) out[i] /= sum;
+    return out;
+  }
+
+  reset(): void {
+    this.values.reset();
   }
 }
 
