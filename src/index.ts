@@ -9,7 +9,7 @@
  * third-party hosts. See docs/developers.md.
  */
 
-// Tracker: camera frame → expression probabilities, label, ARKit blendshapes, VRM presets.
+// Tracker: camera frame → expression probabilities, label, ARKit blendshapes, VRM presets (and the measured mouth).
 export { ExpressionTracker, MIN_CALIBRATION_FRAMES, openCamera, TrackerError } from './tracker/index.js';
 export type {
   EngineHandle, EngineOutput, EngineStats, Frame, LoadProgress, LoadStage, RoiOptions, RoiSource, SmoothingOptions, TrackerErrorCode,
@@ -29,8 +29,17 @@ export {
 export {
   ARKIT_BLENDSHAPES, ARKIT_TABLE, arkitWeights, toRecord, VRM_PRESETS, VRM_TABLE, vrmWeights, type ArkitBlendshape, type VrmPreset,
 } from './core/blendshapes.js';
-export { DEFAULT_ONE_EURO, LabelHysteresis, OneEuroFilter, ProbabilitySmoother, type OneEuroConfig } from './core/smoothing.js';
-export { applyCalibration, CalibrationError, fitNeutralCalibration, type NeutralCalibration } from './core/calibration.js';
+export {
+  DEFAULT_MOUTH_ONE_EURO, DEFAULT_ONE_EURO, LabelHysteresis, OneEuroFilter, ProbabilitySmoother, VectorSmoother, type OneEuroConfig,
+} from './core/smoothing.js';
+export {
+  applyCalibration, applyMouthRest, CalibrationError, fitMouthRest, fitNeutralCalibration, type NeutralCalibration,
+} from './core/calibration.js';
+// The measured mouth (a model with the mouth head): its names, visemes, and how it joins the expression mapping.
+export {
+  MOUTH_BLENDSHAPES, mouthToVisemes, VRM_VISEMES, type MouthBlendshape, type MouthWeights, type VrmViseme,
+} from './core/mouth-blendshapes.js';
+export { faceWeights, isMouthShape, toMouthRecord, type FaceWeights } from './core/face-weights.js';
 
 // A built-in demo face (drawn in code) as a MediaStream: something to track without a camera.
 export { DEMO_FACE_BOX, startDemoInput, type DemoInput } from './capture/demo-face.js';

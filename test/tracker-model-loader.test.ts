@@ -2,14 +2,18 @@
  * The model loader (src/tracker/model-loader.ts) in Node against a real HTTP server on 127.0.0.1
  * serving the shipped student model and malformed copies of its model.json: every malformed model
  * is a TrackerError('model-corrupt') that says what is wrong, never a raw TypeError or a 404 for a
- * file the manifest never named. Also preprocessFrame on frames with NaN pixels (bad-frame).
+ * file the manifest never named. Also the outputs buildModel accepts (the classes, then optionally the
+ * mouth head), and preprocessFrame on frames with NaN pixels (bad-frame).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NUM_CLASSES } from '../src/core/labels.js';
+import { NUM_MOUTH_BLENDSHAPES } from '../src/core/mouth-blendshapes.js';
 import { preprocessFrame, PreprocessError } from '../src/core/preprocess.js';
-import { fetchModelArtifacts } from '../src/tracker/model-loader.js';
+import { buildModel, fetchModelArtifacts, hasMouthOutput } from '../src/tracker/model-loader.js';
 import { TrackerError } from '../src/tracker/types.js';
 
 const MODEL_DIR = resolve('models/student-baseline');
@@ -88,6 +92,37 @@ describe('fetchModelArtifacts', () => {
       expect((e as Error).message).toContain(`${base}/${name}/model.json`);
     });
   }
+});
+
+describe('buildModel: the outputs the tracker reads', () => {
+  /** A tiny face model with the given output widths, as the artifacts the tracker builds from. */
+  async function artifactsWith(widths: number[]): Promise<tf.io.ModelArtifacts> {
+    const input = tf.input({ shape: [48, 48, 1] });
+    const flat = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
+    const outputs = widths.map((units) => tf.layers.dense({ units, activation: 'sigmoid' }).apply(flat) as tf.SymbolicTensor);
+    const model = tf.model({ inputs: input, outputs });
+    let saved: tf.io.ModelArtifacts | null = null;
+    await model.save(tf.io.withSaveHandler(async (artifacts) => {
+      saved = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }));
+    model.dispose();
+    return saved!;
+  }
+
+  it('takes the classes alone, or the classes then the mouth head; refuses any other second output', async () => {
+    for (const widths of [[NUM_CLASSES], [NUM_CLASSES, NUM_MOUTH_BLENDSHAPES]]) {
+      const model = await buildModel(await artifactsWith(widths), `fixture ${widths}`);
+      expect(hasMouthOutput(model)).toBe(widths.length === 2);
+      model.dispose();
+    }
+    for (const widths of [[NUM_CLASSES, 5], [NUM_MOUTH_BLENDSHAPES, NUM_CLASSES], [NUM_CLASSES, NUM_MOUTH_BLENDSHAPES, 1]]) {
+      const error = await buildModel(await artifactsWith(widths), `fixture ${widths}`).then(() => null, (e: unknown) => e);
+      expect(error, `${widths}`).toBeInstanceOf(TrackerError);
+      expect((error as TrackerError).code).toBe('model-corrupt');
+      expect((error as Error).message).toMatch(/mouth head/);
+    }
+  });
 });
 
 describe('preprocessFrame', () => {

@@ -5,11 +5,16 @@
  * The real engine's side (WebGL context loss, bad frames on real pixels) is test/tracker-bad-input.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { arkitWeights, vrmWeights } from '../src/core/blendshapes.js';
 import { argmax, EXPRESSIONS } from '../src/core/labels.js';
+import { MOUTH_BLENDSHAPES, type MouthBlendshape } from '../src/core/mouth-blendshapes.js';
 import { ExpressionTracker, MIN_CALIBRATION_FRAMES, TrackerError, type Frame, type TrackerState } from '../src/tracker/index.js';
 import { deferred, FakeEngine, probabilities } from './helpers/fake-engine.js';
 
 const FRAME = {} as Frame;
+
+/** A mouth head's output: the named weights, 0 elsewhere. */
+const mouthRow = (named: Partial<Record<MouthBlendshape, number>>) => Float32Array.from(MOUTH_BLENDSHAPES, (name) => named[name] ?? 0);
 
 function tracker(options: { smoothing?: false } = {}) {
   const engine = new FakeEngine();
@@ -42,6 +47,63 @@ describe('ExpressionTracker over a fake engine', () => {
     expect(result?.blendshapes.mouthSmileLeft ?? 0).toBeGreaterThan(0);
     expect(result?.timings).toEqual({ preprocessMs: 1, inferenceMs: 2 });
     expect(t.state).toBe('ready');
+  });
+
+  it('a model without the mouth head: no mouth, no visemes, the blendshapes of the expression mapping alone', async () => {
+    const { engine, tracker: t } = tracker({ smoothing: false });
+    engine.raw = probabilities({ surprise: 0.9 });
+    const result = (await t.track(FRAME, 0))!;
+    expect(result.mouth).toBeNull();
+    expect(result.visemes).toBeNull();
+    expect(result.blendshapes).toEqual(arkitWeights(result.probabilities));
+  });
+
+  it('a model with the mouth head: raw mouth in the result, the measured mouth and jaw in the blendshapes', async () => {
+    const { engine, tracker: t } = tracker({ smoothing: false });
+    engine.raw = probabilities({ surprise: 0.9 });
+    engine.mouth = mouthRow({ jawOpen: 0.2, mouthPucker: 0.7 });
+    const result = (await t.track(FRAME, 0))!;
+    expect(result.mouth?.jawOpen).toBeCloseTo(0.2, 6);
+    expect(result.mouth?.mouthPucker).toBeCloseTo(0.7, 6);
+    // Surprise would open the jaw 0.54 and raise the brows: the brows stay, the jaw is measured.
+    expect(result.blendshapes.jawOpen).toBeCloseTo(0.2, 6);
+    expect(result.blendshapes.browInnerUp).toBeCloseTo(arkitWeights(result.probabilities).browInnerUp!, 6);
+    expect(result.visemes?.ou).toBeGreaterThan(0.5);
+    expect(result.vrm).toEqual(vrmWeights(result.probabilities));
+  });
+
+  it('smooths the measured mouth over time and keeps the raw values unsmoothed', async () => {
+    const { engine, tracker: t } = tracker();
+    engine.mouth = mouthRow({ jawOpen: 0 });
+    for (let i = 0; i < 10; i++) await t.track(FRAME, i * 33);
+    engine.mouth = mouthRow({ jawOpen: 1 });
+    const first = (await t.track(FRAME, 330))!;
+    expect(first.mouth?.jawOpen).toBe(1);
+    expect(first.blendshapes.jawOpen).toBeGreaterThan(0.1);
+    expect(first.blendshapes.jawOpen).toBeLessThan(1);
+    // Speech-fast: most of a step within a tenth of a second (three frames at 30 fps).
+    let jaw = 0;
+    for (let i = 1; i <= 3; i++) jaw = (await t.track(FRAME, 330 + i * 33))!.blendshapes.jawOpen!;
+    expect(jaw).toBeGreaterThan(0.8);
+  });
+
+  it('calibrates the resting mouth with the neutral face: its rest level reads 0, a full shape still 1', async () => {
+    const { engine, tracker: t } = tracker({ smoothing: false });
+    engine.raw = probabilities({ neutral: 0.8 });
+    engine.mouth = mouthRow({ jawOpen: 0.2, mouthRollLower: 0.3 });
+    const calibrated = t.calibrateNeutral(100);
+    for (let i = 0; i < MIN_CALIBRATION_FRAMES; i++) await t.track(FRAME, i * 30);
+    await calibrated;
+    const rest = (await t.track(FRAME, 300))!;
+    expect(rest.blendshapes.jawOpen).toBeCloseTo(0, 6);
+    expect(rest.blendshapes.mouthRollLower).toBeCloseTo(0, 6);
+    expect(rest.mouth?.jawOpen).toBeCloseTo(0.2, 6);
+    engine.mouth = mouthRow({ jawOpen: 1 });
+    expect((await t.track(FRAME, 333))!.blendshapes.jawOpen).toBeCloseTo(1, 6);
+    engine.mouth = mouthRow({ jawOpen: 0.6 });
+    expect((await t.track(FRAME, 366))!.blendshapes.jawOpen).toBeCloseTo(0.5, 6);
+    t.clearCalibration();
+    expect((await t.track(FRAME, 400))!.blendshapes.jawOpen).toBeCloseTo(0.6, 6);
   });
 
   it('drops a frame while the previous one is in flight, and counts it', async () => {

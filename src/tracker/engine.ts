@@ -1,16 +1,17 @@
 /**
  * The inference engine: one tfjs backend, the student model, optionally the face detector. It runs
  * wherever it is constructed (a worker, or the main thread as fallback) and knows nothing of
- * smoothing or avatars: frame in, raw class probabilities out.
+ * smoothing or avatars: frame in, raw class probabilities (and the mouth head's weights) out.
  */
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendWebGL } from '@tensorflow/tfjs-backend-webgl';
 import { FACE_SIZE } from '../core/face-geometry.js';
 import { NUM_CLASSES } from '../core/labels.js';
+import { NUM_MOUTH_BLENDSHAPES } from '../core/mouth-blendshapes.js';
 import { boxToPixels, FULL_FRAME, preprocessFrame, PreprocessError, squareFaceBox, type Box, type Placement } from '../core/preprocess.js';
 import type { FaceBoxDetector } from './detector.js';
 import { frameSize, PixelReader, type Frame } from './frame.js';
-import { buildModel, fetchModelArtifacts } from './model-loader.js';
+import { buildModel, fetchModelArtifacts, hasMouthOutput } from './model-loader.js';
 import { TrackerError, type LoadStage, type RoiOptions, type RoiSource } from './types.js';
 
 export interface EngineInit {
@@ -23,7 +24,10 @@ export interface EngineInit {
 
 
 export interface EngineOutput {
+  /** class probabilities, EXPRESSIONS order */
   raw: Float32Array;
+  /** the mouth head's weights, MOUTH_BLENDSHAPES order; null when the model has no mouth head */
+  mouth: Float32Array | null;
   roi: Box;
   roiSource: RoiSource;
   preprocessMs: number;
@@ -101,8 +105,8 @@ export class InferenceEngine {
   /** First runs compile the WebGL shaders; do that before the first real frame, and check the output. */
   private async warmUp(): Promise<void> {
     const probe = new Float32Array(FACE_SIZE * FACE_SIZE).fill(0.5);
-    const out = await this.infer(probe);
-    if (!out.every(Number.isFinite)) throw new TrackerError('model-corrupt', `model ${this.init.modelUrl} outputs non-finite values (corrupt weights?)`);
+    const { raw, mouth } = await this.infer(probe);
+    if (![...raw, ...(mouth ?? [])].every(Number.isFinite)) throw new TrackerError('model-corrupt', `model ${this.init.modelUrl} outputs non-finite values (corrupt weights?)`);
     if (this.detector) {
       await this.detector.detect(new ImageData(DETECTOR_MAX_SIDE, DETECTOR_MAX_SIDE));
     }
@@ -117,20 +121,24 @@ export class InferenceEngine {
     if (this.webglContext()?.isContextLost()) throw new TrackerError('context-lost', 'the WebGL context was lost');
   }
 
-  private async infer(input: Float32Array): Promise<Float32Array> {
+  /** Class probabilities, and the mouth weights when the model has the mouth head. */
+  private async infer(input: Float32Array): Promise<{ raw: Float32Array; mouth: Float32Array | null }> {
     this.assertContext();
-    const probs = tf.tidy(() => {
+    const withMouth = hasMouthOutput(this.model);
+    // Both heads in one tensor: one GPU read-back per frame, not two.
+    const out = tf.tidy(() => {
       const y = this.model.predict(tf.tensor4d(input, [1, FACE_SIZE, FACE_SIZE, 1]));
-      return (Array.isArray(y) ? y[0] : y) as tf.Tensor;
+      const heads = (Array.isArray(y) ? y : [y]).slice(0, withMouth ? 2 : 1);
+      return heads.length === 1 ? heads[0] : tf.concat(heads, 1);
     });
     try {
-      const data = await withTimeout(probs.data() as Promise<Float32Array>, READBACK_TIMEOUT_MS, () => (this.webglContext()?.isContextLost()
+      const data = await withTimeout(out.data() as Promise<Float32Array>, READBACK_TIMEOUT_MS, () => (this.webglContext()?.isContextLost()
         ? new TrackerError('context-lost', 'the WebGL context was lost during inference')
         : new TrackerError('context-lost', `no inference result after ${READBACK_TIMEOUT_MS} ms: the GPU is not answering`)));
       this.assertContext();
-      return data.length === NUM_CLASSES ? data : data.slice(0, NUM_CLASSES);
+      return { raw: data.slice(0, NUM_CLASSES), mouth: withMouth ? data.slice(NUM_CLASSES, NUM_CLASSES + NUM_MOUTH_BLENDSHAPES) : null };
     } finally {
-      probs.dispose();
+      out.dispose();
     }
   }
 
@@ -167,10 +175,11 @@ export class InferenceEngine {
       throw e;
     }
     const t1 = performance.now();
-    const raw = await this.infer(input);
+    const { raw, mouth } = await this.infer(input);
     if (!raw.every(Number.isFinite)) throw new TrackerError('model-corrupt', 'the model produced non-finite probabilities');
+    if (mouth && !mouth.every(Number.isFinite)) throw new TrackerError('model-corrupt', 'the model produced non-finite mouth weights');
     const t2 = performance.now();
-    return { raw, roi: box, roiSource: source, preprocessMs: t1 - t0, inferenceMs: t2 - t1 };
+    return { raw, mouth, roi: box, roiSource: source, preprocessMs: t1 - t0, inferenceMs: t2 - t1 };
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * ExpressionTracker: any camera frame → lower-face crop → the distilled student → smoothed
- * expression probabilities, label, ARKit blendshapes and VRM presets.
+ * expression probabilities, label, ARKit blendshapes and VRM presets; with a model that has the
+ * mouth head, the measured mouth too (raw in `mouth`, smoothed into `blendshapes` and `visemes`).
  *
  *   const tracker = await ExpressionTracker.create({ modelUrl: '/models/halfface/model.json', roi: { mode: 'detector' } });
  *   const result = await tracker.track(video, performance.now()); // null: dropped, inference still busy
@@ -8,10 +9,12 @@
  * Inference runs in a Web Worker (OffscreenCanvas + WebGL) when the browser can, else on the main
  * thread. Smoothing, calibration and the avatar mapping are cheap pure code and run here.
  */
-import { arkitWeights, toRecord, vrmWeights } from '../core/blendshapes.js';
-import { applyCalibration, fitNeutralCalibration, type NeutralCalibration } from '../core/calibration.js';
+import { toRecord } from '../core/blendshapes.js';
+import { applyCalibration, applyMouthRest, fitMouthRest, fitNeutralCalibration, type NeutralCalibration } from '../core/calibration.js';
+import { faceWeights, toMouthRecord } from '../core/face-weights.js';
 import { argmax, EXPRESSIONS, NUM_CLASSES } from '../core/labels.js';
-import { DEFAULT_ONE_EURO, LabelHysteresis, ProbabilitySmoother } from '../core/smoothing.js';
+import { NUM_MOUTH_BLENDSHAPES } from '../core/mouth-blendshapes.js';
+import { DEFAULT_MOUTH_ONE_EURO, DEFAULT_ONE_EURO, LabelHysteresis, ProbabilitySmoother, VectorSmoother } from '../core/smoothing.js';
 import type { EngineInit, EngineOutput, EngineStats, InferenceEngine } from './engine.js';
 import type { Frame } from './frame.js';
 import type { Reply, RequestBody } from './protocol.js';
@@ -114,6 +117,8 @@ class WorkerEngine implements EngineHandle {
 
 interface CalibrationRun {
   samples: Float32Array[];
+  /** the mouth head's weights of the same frames (empty without the head) */
+  mouthSamples: Float32Array[];
   firstMs: number | null;
   durationMs: number;
   resolve: () => void;
@@ -144,8 +149,10 @@ export class ExpressionTracker {
   private dropped = 0;
   private tracked = 0;
   private calibration: NeutralCalibration | null = null;
+  private mouthRest: Float64Array | null = null;
   private calibrating: CalibrationRun | null = null;
   private readonly smoother: ProbabilitySmoother | null;
+  private readonly mouthSmoother: VectorSmoother | null;
   private readonly hysteresis: LabelHysteresis | null;
 
   private constructor(
@@ -156,6 +163,7 @@ export class ExpressionTracker {
     const smoothing = options.smoothing;
     if (smoothing === false) {
       this.smoother = null;
+      this.mouthSmoother = null;
       this.hysteresis = null;
     } else {
       this.smoother = new ProbabilitySmoother(NUM_CLASSES, {
@@ -163,6 +171,11 @@ export class ExpressionTracker {
         ...(smoothing?.minCutoff !== undefined ? { minCutoff: smoothing.minCutoff } : {}),
         ...(smoothing?.beta !== undefined ? { beta: smoothing.beta } : {}),
       });
+      this.mouthSmoother = new VectorSmoother(NUM_MOUTH_BLENDSHAPES, {
+        ...DEFAULT_MOUTH_ONE_EURO,
+        ...(smoothing?.mouth?.minCutoff !== undefined ? { minCutoff: smoothing.mouth.minCutoff } : {}),
+        ...(smoothing?.mouth?.beta !== undefined ? { beta: smoothing.mouth.beta } : {}),
+      }, 0, 1);
       this.hysteresis = new LabelHysteresis(smoothing?.hysteresis ?? 0.1);
     }
   }
@@ -256,36 +269,44 @@ export class ExpressionTracker {
   }
 
   private postprocess(output: EngineOutput, timestampMs: number): TrackResult {
-    const raw = output.raw;
-    this.collectCalibration(raw, timestampMs);
+    const { raw, mouth } = output;
+    this.collectCalibration(raw, mouth, timestampMs);
     let probs: ArrayLike<number> = this.calibration ? applyCalibration(raw, this.calibration) : raw;
     if (this.smoother) probs = this.smoother.smooth(probs, timestampMs);
     const labelIndex = this.hysteresis ? this.hysteresis.update(probs) : argmax(probs);
     const probabilities = toRecord(Array.from(probs));
+    let measured: ArrayLike<number> | null = mouth && this.mouthRest ? applyMouthRest(mouth, this.mouthRest) : mouth;
+    if (measured && this.mouthSmoother) measured = this.mouthSmoother.smooth(measured, timestampMs);
+    const weights = faceWeights(probabilities, measured && toMouthRecord(measured));
     return {
       timestampMs,
       probabilities,
       raw: toRecord(Array.from(raw)),
       label: EXPRESSIONS[labelIndex],
       confidence: probs[labelIndex],
-      blendshapes: arkitWeights(probabilities),
-      vrm: vrmWeights(probabilities),
+      blendshapes: weights.blendshapes,
+      vrm: weights.vrm,
+      mouth: mouth && toMouthRecord(mouth),
+      visemes: weights.visemes,
       roi: output.roi,
       roiSource: output.roiSource,
       timings: { preprocessMs: output.preprocessMs, inferenceMs: output.inferenceMs },
     };
   }
 
-  private collectCalibration(raw: Float32Array, timestampMs: number) {
+  private collectCalibration(raw: Float32Array, mouth: Float32Array | null, timestampMs: number) {
     const run = this.calibrating;
     if (!run) return;
     run.samples.push(raw.slice());
+    if (mouth) run.mouthSamples.push(mouth.slice());
     run.firstMs ??= timestampMs;
     if (timestampMs - run.firstMs >= run.durationMs && run.samples.length >= MIN_CALIBRATION_FRAMES) {
       clearTimeout(run.timer);
       this.calibrating = null;
       this.calibration = fitNeutralCalibration(run.samples);
+      this.mouthRest = run.mouthSamples.length > 0 ? fitMouthRest(run.mouthSamples) : null;
       this.smoother?.reset();
+      this.mouthSmoother?.reset();
       this.hysteresis?.reset();
       run.resolve();
     }
@@ -307,13 +328,14 @@ export class ExpressionTracker {
         this.calibrating = null;
         reject(new TrackerError('calibration-failed', `only ${n} frame(s) tracked in ${wallLimitMs} ms; calibration needs ${MIN_CALIBRATION_FRAMES} over ${durationMs} ms of frame time: keep calling track() while calibrating`));
       }, wallLimitMs);
-      this.calibrating = { samples: [], firstMs: null, durationMs, resolve, reject, timer };
+      this.calibrating = { samples: [], mouthSamples: [], firstMs: null, durationMs, resolve, reject, timer };
     });
   }
 
   /** Forgets the neutral calibration. */
   clearCalibration(): void {
     this.calibration = null;
+    this.mouthRest = null;
   }
 
   private cancelCalibration(error: Error) {

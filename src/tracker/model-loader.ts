@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FACE_SIZE } from '../core/face-geometry.js';
 import { NUM_CLASSES } from '../core/labels.js';
+import { NUM_MOUTH_BLENDSHAPES } from '../core/mouth-blendshapes.js';
 import { TrackerError } from './types.js';
 
 const BYTES_PER: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
@@ -108,7 +109,10 @@ export async function fetchModelArtifacts(modelUrl: string): Promise<tf.io.Model
   return { modelTopology: json.modelTopology, weightSpecs: specs, weightData, format };
 }
 
-/** Builds the model on the current backend and checks it has the face model's shape. */
+/**
+ * Builds the model on the current backend and checks it has the face model's shape: one face in,
+ * class probabilities out (output 0), and optionally the mouth head's weights (output 1).
+ */
 export async function buildModel(artifacts: tf.io.ModelArtifacts, modelUrl: string): Promise<tf.LayersModel> {
   let model: tf.LayersModel;
   try {
@@ -117,10 +121,15 @@ export async function buildModel(artifacts: tf.io.ModelArtifacts, modelUrl: stri
     throw new TrackerError('model-corrupt', `model ${modelUrl} could not be built: ${(e as Error).message}`);
   }
   const input = model.inputs[0]?.shape ?? [];
-  const output = model.outputs[0]?.shape ?? [];
-  if (model.inputs.length !== 1 || input.join() !== `,${FACE_SIZE},${FACE_SIZE},1` || output.join() !== `,${NUM_CLASSES}`) {
+  const outputs = model.outputs.map((o) => `[${o.shape}]`);
+  const expected = [`[,${NUM_CLASSES}]`, `[,${NUM_MOUTH_BLENDSHAPES}]`];
+  const outputsOk = (outputs.length === 1 || outputs.length === 2) && outputs.every((o, i) => o === expected[i]);
+  if (model.inputs.length !== 1 || input.join() !== `,${FACE_SIZE},${FACE_SIZE},1` || !outputsOk) {
     model.dispose();
-    throw new TrackerError('model-corrupt', `model ${modelUrl} takes [${input}] and gives [${output}]; the tracker needs [null,${FACE_SIZE},${FACE_SIZE},1] → [null,${NUM_CLASSES}]`);
+    throw new TrackerError('model-corrupt', `model ${modelUrl} takes [${input}] and gives ${outputs.join(', ')}; the tracker needs [null,${FACE_SIZE},${FACE_SIZE},1] → [null,${NUM_CLASSES}] (then [null,${NUM_MOUTH_BLENDSHAPES}]: the mouth head)`);
   }
   return model;
 }
+
+/** Whether a model built by buildModel has the mouth head (its second output). */
+export const hasMouthOutput = (model: tf.LayersModel) => model.outputs.length === 2;

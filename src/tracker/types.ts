@@ -1,9 +1,10 @@
 /** The tracker's public types: plain data, shared by the main thread, the worker and apps. */
 import type { ArkitBlendshape, VrmPreset } from '../core/blendshapes.js';
 import type { Expression } from '../core/labels.js';
+import type { MouthBlendshape, VrmViseme } from '../core/mouth-blendshapes.js';
 import type { Box, Placement } from '../core/preprocess.js';
 
-export type { ArkitBlendshape, VrmPreset, Expression, Box, Placement };
+export type { ArkitBlendshape, VrmPreset, VrmViseme, MouthBlendshape, Expression, Box, Placement };
 
 /**
  * Where the face is in the frame.
@@ -27,6 +28,8 @@ export interface SmoothingOptions {
   beta?: number;
   /** label hysteresis margin, probability points */
   hysteresis?: number;
+  /** the measured mouth's one-euro filter (default DEFAULT_MOUTH_ONE_EURO: speech is faster than expressions) */
+  mouth?: { minCutoff?: number; beta?: number };
 }
 
 /** full/fixed: from the options; detected: this frame; last-detected / fallback: the detector found no face. */
@@ -74,10 +77,17 @@ export interface TrackResult {
   raw: Record<Expression, number>;
   label: Expression;
   confidence: number;
-  /** 0..1, the shapes the mapping table drives */
+  /**
+   * 0..1, the shapes the mapping table drives (src/core/blendshapes.ts); with the mouth head, the
+   * mouth and jaw are the measured weights, smoothed and calibrated (src/core/face-weights.ts)
+   */
   blendshapes: Partial<Record<ArkitBlendshape, number>>;
-  /** 0..1 */
+  /** 0..1, from the classes */
   vrm: Record<VrmPreset, number>;
+  /** straight from the mouth head (not smoothed, not calibrated); null when the model has none */
+  mouth: Record<MouthBlendshape, number> | null;
+  /** 0..1 VRM visemes from the smoothed mouth; null when the model has no mouth head */
+  visemes: Record<VrmViseme, number> | null;
   /** the region used for this frame, normalised */
   roi: Box;
   /** where roi came from: detector fallbacks show up here */

@@ -3,6 +3,7 @@
  * no browser. Each run() answers with `raw` at once, unless the test holds it or makes it fail.
  */
 import { EXPRESSIONS, NUM_CLASSES, type Expression } from '../../src/core/labels.js';
+import { NUM_MOUTH_BLENDSHAPES } from '../../src/core/mouth-blendshapes.js';
 import type { EngineHandle, EngineOutput, EngineStats } from '../../src/tracker/index.js';
 
 export interface Deferred<T> {
@@ -27,6 +28,8 @@ export function probabilities(named: Partial<Record<Expression, number>>): Float
 export class FakeEngine implements EngineHandle {
   inWorker = false;
   raw: Float32Array = probabilities({ neutral: 0.7 });
+  /** the mouth head's answer (MOUTH_BLENDSHAPES order); null: a model without the head */
+  mouth: Float32Array | null = null;
   runs = 0;
   recoveries = 0;
   disposed = 0;
@@ -53,7 +56,8 @@ export class FakeEngine implements EngineHandle {
       throw error;
     }
     if (this.raw.length !== NUM_CLASSES) throw new Error('FakeEngine.raw needs one probability per class');
-    return { raw: this.raw.slice(), roi: { x: 0, y: 0, width: 1, height: 1 }, roiSource: 'full', preprocessMs: 1, inferenceMs: 2 };
+    if (this.mouth && this.mouth.length !== NUM_MOUTH_BLENDSHAPES) throw new Error('FakeEngine.mouth needs one weight per mouth blendshape');
+    return { raw: this.raw.slice(), mouth: this.mouth?.slice() ?? null, roi: { x: 0, y: 0, width: 1, height: 1 }, roiSource: 'full', preprocessMs: 1, inferenceMs: 2 };
   }
 
   async recover(): Promise<void> {
