@@ -42,15 +42,17 @@ function mouthPositions(params: Params): number[] {
     const funnel = p(params, 'mouthFunnel');
     const jaw = p(params, 'jawOpen');
     const halfWidth = 0.36 * (1 + 0.22 * stretch + 0.14 * smile + 0.06 * dimple - 0.4 * pucker - 0.25 * funnel);
-    const x = halfWidth * t;
+    // mouthLeft moves the whole mouth toward the avatar's own left (+x)
+    const x = halfWidth * t + 0.1 * (p(params, 'mouthLeft') - p(params, 'mouthRight'));
     const profile = 1 - t * t;
     const round = Math.sqrt(profile);
     const corner = (0.03 + 0.17 * smile - 0.14 * frown - 0.04 * stretch) * t * t;
     const upperInner = corner + (0.012 + 0.05 * upperUp + 0.03 * p(params, 'mouthShrugUpper') + 0.05 * funnel) * profile;
     const lowerLift = 0.05 * p(params, 'mouthShrugLower') * profile;
     const lowerInner = corner - (0.012 + 0.3 * jaw + 0.1 * funnel + 0.07 * lowerDown - 0.01 * press) * round + lowerLift;
-    const upperOuter = upperInner + (0.075 + 0.05 * pucker - 0.05 * press + 0.02 * funnel) * round;
-    const lowerOuter = lowerInner - (0.095 + 0.05 * pucker - 0.06 * press) * round;
+    // a lip rolled in shows less of its red
+    const upperOuter = upperInner + (0.075 + 0.05 * pucker - 0.05 * press + 0.02 * funnel - 0.045 * p(params, 'mouthRollUpper')) * round;
+    const lowerOuter = lowerInner - (0.095 + 0.05 * pucker - 0.06 * press - 0.06 * p(params, 'mouthRollLower')) * round;
     const forward = 0.05 * pucker + 0.035 * funnel + 0.03 * p(params, 'jawForward');
     const ys = [upperOuter, upperInner, lowerInner, lowerOuter];
     const lift = [0.022, 0.014, 0.014, 0.022];
@@ -68,7 +70,9 @@ function mouthGeometry(): THREE.BufferGeometry {
   const names = ['mouthSmile', 'mouthFrown', 'mouthStretch', 'mouthDimple', 'mouthPress', 'mouthLowerDown', 'mouthUpperUp'];
   const targets: Record<string, Params> = {};
   for (const stem of names) for (const side of ['Left', 'Right']) targets[stem + side] = { [stem + side]: 1 };
-  for (const name of ['mouthPucker', 'mouthFunnel', 'mouthShrugLower', 'mouthShrugUpper', 'jawOpen', 'jawForward']) targets[name] = { [name]: 1 };
+  for (const name of ['mouthPucker', 'mouthFunnel', 'mouthShrugLower', 'mouthShrugUpper', 'mouthRollUpper', 'mouthRollLower', 'mouthLeft', 'mouthRight', 'jawOpen', 'jawForward']) {
+    targets[name] = { [name]: 1 };
+  }
   return buildMorphGeometry({
     positions: mouthPositions,
     index: [...lips, ...inside],

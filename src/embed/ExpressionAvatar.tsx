@@ -14,14 +14,15 @@ import type { TrackResult } from '../tracker/index.js';
 
 /** Anything with the latest result: useExpression()'s handle, or your own object. */
 export interface ExpressionSourceLike {
-  readonly latest: Pick<TrackResult, 'blendshapes' | 'vrm'> | null;
+  /** `visemes` (a model with the mouth head) lets a VRM without ARKit mouth shapes speak */
+  readonly latest: (Pick<TrackResult, 'blendshapes' | 'vrm'> & Partial<Pick<TrackResult, 'visemes'>>) | null;
 }
 
 /** What an ExpressionAvatar's ref gives: what is on screen, for status lines and tests. */
 export interface ExpressionAvatarHandle {
   /** the built-in head until an avatar from `url` has loaded */
   readonly kind: 'default' | 'vrm' | 'gltf';
-  /** weights as applied at the last frame: ARKit morph influences read back from the meshes, or a VRM's presets */
+  /** weights as applied at the last frame: ARKit morph influences read back from the meshes, or a VRM's presets (and visemes) */
   appliedWeights(): Record<string, number>;
 }
 
@@ -76,7 +77,7 @@ export function ExpressionAvatar({ expression, url, name, onError, onLoad, ref, 
 
   useFrame((_, delta) => {
     const latest = expression.latest;
-    driver.setTarget(latest?.blendshapes ?? null, latest?.vrm ?? null);
+    driver.setTarget(latest?.blendshapes ?? null, latest?.vrm ?? null, latest?.visemes ?? null);
     driver.update(active.face, Math.min(delta, 0.1));
   });
 
