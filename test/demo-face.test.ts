@@ -7,6 +7,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEMO_BLEND_MS, DEMO_HOLD_MS, DEMO_SEQUENCE, DEMO_SYLLABLE_MS, DEMO_TALK_START_MS, demoFaceAt, demoMouthOpening, demoOpennessAt,
+} from '../src/capture/demo-face.js';
 import { REPO_ROOT, startHarness, type Harness } from '../tools/browser/harness.js';
 
 const SWAY_TIMES_MS = [0, 700, 1400, 2100, 2900, 3700];
@@ -85,5 +88,48 @@ describe('demo face', () => {
     });
     expect(samples.hold).toEqual(['neutral', 'happiness', 'surprise', 'sadness', 'anger']);
     expect(samples.mid).toBeCloseTo((samples.from + samples.to) / 2, 5);
+  });
+
+  it('talks: in a talking phase the jaw opens and closes at the syllable rate with lip shapes, in the still part it does not', () => {
+    const period = DEMO_HOLD_MS + DEMO_BLEND_MS;
+    for (const [i, phase] of DEMO_SEQUENCE.entries()) {
+      const still = demoFaceAt(i * period + DEMO_TALK_START_MS - 1);
+      expect(still.params, phase.name).toEqual(phase.params);
+      const talk: number[] = [];
+      let rounded = 0, spread = 0;
+      for (let t = i * period + DEMO_TALK_START_MS; t < i * period + DEMO_HOLD_MS; t += 10) {
+        const face = demoFaceAt(t);
+        expect(face.name).toBe(phase.name);
+        talk.push(demoOpennessAt(t));
+        rounded = Math.max(rounded, face.params.pucker);
+        spread = Math.max(spread, face.params.stretch);
+      }
+      const range = Math.max(...talk) - Math.min(...talk);
+      if (!phase.talk) {
+        expect(range, phase.name).toBe(0);
+        continue;
+      }
+      expect(range, phase.name).toBeGreaterThan(0.15);
+      expect(rounded, phase.name).toBeGreaterThan(0.5);
+      expect(spread, phase.name).toBeGreaterThan(0.5);
+      // Closes between syllables: the mouth shuts (or nearly) at least once per two syllables.
+      const closings = talk.filter((v, k) => k > 0 && v < 0.03 && talk[k - 1] >= 0.03).length;
+      expect(closings, phase.name).toBeGreaterThanOrEqual(Math.floor((DEMO_HOLD_MS - DEMO_TALK_START_MS) / DEMO_SYLLABLE_MS / 2));
+    }
+    // Continuous: no jump from one 10 ms step to the next, talking or blending.
+    for (let t = 0; t < DEMO_SEQUENCE.length * period; t += 10) {
+      expect(Math.abs(demoOpennessAt(t + 10) - demoOpennessAt(t)), `t = ${t}`).toBeLessThan(0.05);
+    }
+  });
+
+  it('opening is the drawn inner-lip gap in eye distances: closed at rest, wider for surprise and the shout', () => {
+    const [neutral, , surprise, , anger] = DEMO_SEQUENCE.map((p) => demoMouthOpening(p.params));
+    expect(neutral).toBeCloseTo(0, 10);
+    expect(surprise).toBeGreaterThan(0.2);
+    expect(anger).toBeGreaterThan(surprise);
+    // Flattening the lips (a stretch) shows less of the same jaw opening, rounding them more.
+    const open = { ...DEMO_SEQUENCE[0].params, open: 0.6 };
+    expect(demoMouthOpening({ ...open, stretch: 1 })).toBeLessThan(demoMouthOpening(open));
+    expect(demoMouthOpening({ ...open, pucker: 1 })).toBeGreaterThan(demoMouthOpening(open));
   });
 });
