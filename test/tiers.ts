@@ -28,7 +28,7 @@ export const DATA_FILES = [
 /** Files that launch Chromium or serve the app (e2e-https serves it over TLS to Node's client). */
 export const BROWSER_FILES = [
   'app-build', 'demo-face', 'e2e-calibration', 'e2e-camera', 'e2e-camera-default', 'e2e-fallback', 'e2e-https',
-  'e2e-layout', 'e2e-osc', 'e2e-research', 'e2e-xr', 'embed-example', 'embed-package', 'tracker-bad-input', 'tracker-parity',
+  'e2e-layout', 'e2e-mouth', 'e2e-osc', 'e2e-research', 'e2e-xr', 'embed-example', 'embed-package', 'tracker-bad-input', 'tracker-parity',
 ].map((name) => `test/${name}.test.ts`);
 
 /** Browser files that also feed FER+ faces to the page: left out when the data is missing. */

@@ -22,7 +22,10 @@ export function snapshot(controller: AppController, port: ScenePort) {
     inputNotice: s.inputNotice,
     roi: s.roi,
     trackedFrames: s.trackedFrames,
-    latest: latest && { label: latest.label, confidence: latest.confidence, probabilities: latest.probabilities, blendshapes: latest.blendshapes, roi: latest.roi, timings: latest.timings },
+    latest: latest && {
+      label: latest.label, confidence: latest.confidence, probabilities: latest.probabilities, blendshapes: latest.blendshapes,
+      mouth: latest.mouth, visemes: latest.visemes, roi: latest.roi, timings: latest.timings,
+    },
     avatar: { ...s.avatar, loading: s.avatarLoading, error: s.avatarError, rendered: port.avatarKind },
     morph: { ...port.morph },
     frames: port.frames,

@@ -37,6 +37,7 @@ export function Panel({ controller, port, position, rotationY }: { controller: A
       label: latest?.label ?? null,
       confidence: latest?.confidence ?? 0,
       probabilities: latest?.probabilities ?? null,
+      jawOpen: latest?.mouth ? latest.blendshapes.jawOpen ?? 0 : null,
       input: s.input ? `${s.input.kind === 'demo' ? 'demo' : s.input.kind}: ${s.input.label}` : 'none',
       roi: describeRoi(s.roi, latest?.roi),
       status: s.trackerStatus === 'loading' ? describeLoad(s.loadProgress) : `${describeInference(s)}${s.osc.state === 'off' ? '' : ` · OSC ${s.osc.state === 'open' ? 'sending' : 'connecting…'}`}`,

@@ -5,6 +5,8 @@ export interface PanelData {
   label: string | null;
   confidence: number;
   probabilities: Record<string, number> | null;
+  /** the measured jaw opening 0..1 (a model with the mouth head); null hides the bar */
+  jawOpen: number | null;
   input: string;
   roi: string;
   status: string;
@@ -39,7 +41,19 @@ export function drawPanel(ctx: CanvasRenderingContext2D, data: PanelData): void 
   ctx.fillStyle = '#ffffff';
   ctx.font = 'bold 56px system-ui, sans-serif';
   const headline = data.label ? `${data.label}  ${(data.confidence * 100).toFixed(0)}%` : 'waiting for the tracker…';
-  ctx.fillText(fit(ctx, headline, width - 80), 40, 62);
+  // The jaw bar shares the headline's row, so a model without the mouth head keeps the panel as it was.
+  const jawX = width - 330;
+  ctx.fillText(fit(ctx, headline, (data.jawOpen === null ? width : jawX) - 80), 40, 62);
+  if (data.jawOpen !== null) {
+    ctx.font = '38px system-ui, sans-serif';
+    ctx.fillStyle = '#c6ced8';
+    ctx.fillText('jaw', jawX, 62);
+    const x = jawX + 70, w = width - x - 40;
+    ctx.fillStyle = 'rgba(255,255,255,0.12)';
+    ctx.fillRect(x, 46, w, 32);
+    ctx.fillStyle = '#f08a8a';
+    ctx.fillRect(x, 46, Math.max(0, Math.min(1, data.jawOpen)) * w, 32);
+  }
 
   const top = 116, row = 50, barX = 250, barW = width - barX - 150;
   ctx.font = '38px system-ui, sans-serif';
