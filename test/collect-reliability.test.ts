@@ -291,15 +291,18 @@ describe('exports while uploads are being stored', () => {
   it('every exported session is one consistent snapshot: no chunk with its markers but not its samples', async () => {
     const db = join(dir, 'export-live.sqlite');
     new StudyStore(db).close();
-    // A second process stores chunks of 5 samples + 1 marker as fast as it can.
+    // A second process stores chunks of 5 samples + 1 marker as fast as it can, until this test has
+    // exported enough times (a stop file, not a clock: on a loaded machine an export takes seconds).
     const writer = join(dir, 'writer.ts');
+    const stopFile = join(dir, 'export-live.stop');
     writeFileSync(writer, `
+      import { existsSync } from 'node:fs';
       import { StudyStore } from ${JSON.stringify(resolve('tools/collect/store.ts'))};
       const store = new StudyStore(${JSON.stringify(db)});
       const session = { sessionId: 's-live', participantId: 'P', condition: 'C', startedAt: '2025-03-01T10:00:00.000Z', clockOriginMs: 0, recordImages: false };
       const sample = (t) => ({ tMs: t, timestampMs: t, probabilities: {}, label: 'neutral', confidence: 1, blendshapes: {}, vrm: {} });
-      const deadline = Date.now() + 4000;
-      for (let seq = 0; Date.now() < deadline; seq++) {
+      const deadline = Date.now() + 120000;
+      for (let seq = 0; Date.now() < deadline && !existsSync(${JSON.stringify(stopFile)}); seq++) {
         store.storeChunk('default', { uploadId: 'u' + seq, seq, session, samples: [0, 1, 2, 3, 4].map((i) => sample(seq * 5 + i)), markers: [{ tMs: seq * 5, label: 'm', source: 'api' }], questionnaires: [], responses: [] });
         if (seq === 0) console.log('writing');
       }
@@ -321,6 +324,7 @@ describe('exports while uploads are being stored', () => {
           inconsistent.push(`${r.markers.length} markers, ${r.samples.length} samples in JSON, ${samples} in samples.csv`);
         }
         exports++;
+        if (exports === 8) writeFileSync(stopFile, '');
         await new Promise((res) => setImmediate(res));
       }
     } finally {
