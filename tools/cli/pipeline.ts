@@ -5,17 +5,18 @@
  */
 import { Command } from 'commander';
 import { cpSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { selectBackend } from '../backend/select.js';
 import { resolveDataDir } from '../data/ferplus.js';
 import { evaluateModelDir, type EvaluationReport } from '../eval/evaluate-model.js';
+import { evaluateMouthModelDir, type MouthReport } from '../eval/mouth.js';
 import { percent } from '../eval/format.js';
 import { writeCard, type CardInput } from '../report/card.js';
 import { exportModelInto, parseQuantize, QUANTIZE_CHOICES } from '../model/export.js';
 import { replaceFolder } from '../model/file-io.js';
 import { CONCAT_MARGIN, pickShipped } from '../train/ship.js';
-import { defaultConfig, MODEL_NAMES, STAGES, withDefaultSources, type Stage } from '../train/config.js';
+import { defaultConfig, MODEL_NAMES, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
 import { readConfig, readEpochs, readOrigins, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { train } from '../train/trainer.js';
@@ -29,6 +30,26 @@ const SUMMARIES: Record<Stage, string> = {
   triplet: 'Student trained with the triplet-loss distillation of Georgescu & Ionescu (teacher embeddings as positives).',
   concat: 'The KD and triplet students side by side, their embeddings concatenated under one trained head: one graph.',
 };
+
+/** A model trained with the mouth head is scored on it too, for its card (issue 18). */
+async function mouthReport(dir: string, dataDir: string, config: TrainConfig, name: string): Promise<MouthReport | undefined> {
+  if (config.mouthWeight <= 0) return undefined;
+  return { ...await evaluateMouthModelDir(dir, dataDir, 'FER2013Valid', config.occlusion), model: name };
+}
+
+/**
+ * What a stage's model is. A run that started from another model than the teacher (a student
+ * continued, e.g. to add the mouth head) says so instead of the stage's usual story.
+ */
+function summaryFor(stage: Stage, config: TrainConfig): string {
+  const fromTeacher = !config.initFrom || basename(config.initFrom) === 'teacher';
+  const base = fromTeacher ? SUMMARIES[stage]
+    : `Continued for ${config.epochs} epochs from \`${config.initFrom}\` on the ${config.occlusion === 'none' ? 'whole' : `${config.occlusion} half of the`} face with the ${stage} stage's objective${stage === 'baseline' ? ' (cross-entropy on the labels)' : ''}.`;
+  const mouth = config.mouthWeight > 0
+    ? ` A second head, trained jointly (weight ${config.mouthWeight}), gives 13 ARKit mouth blendshapes, distilled from a whole-face landmark teacher (docs/mouth.md).`
+    : '';
+  return base + mouth;
+}
 
 const program = addBackendOptions(addDataOption(new Command()
   .name('pipeline'))
@@ -77,8 +98,9 @@ runCli(async () => {
       const exportInfo = await exportModelInto(join(runDir, 'best'), temp, { quantize: stage === 'teacher' ? 'none' : quantize });
       const evaluations: EvaluationReport[] = [];
       for (const occlusion of occlusions) evaluations.push({ ...await evaluateModelDir(temp, dataDir, 'FER2013Valid', occlusion, config.labelMode), model: out });
+      const mouth = await mouthReport(temp, dataDir, config, out);
       const c: CardInput = {
-        name: MODEL_NAMES[stage], summary: SUMMARIES[stage], exportInfo, evaluations,
+        name: MODEL_NAMES[stage], summary: summaryFor(stage, config), exportInfo, evaluations, mouth,
         runs: [{ dir: runDir, config, state, epochs: readEpochs(runDir), backend: backend.name, origins: readOrigins(runDir) }],
         notes: state?.finished ? [] : ['Training is not finished: this is the best epoch so far of a run that continues with `npm run pipeline` or `npm run train -- --resume`.'],
       };
@@ -98,18 +120,19 @@ runCli(async () => {
     const target = join(o.models, 'halfface');
     const why = `${shipped.map((s) => `${s.stage} ${percent(s.accuracy)}`).join(', ')}; the concat must beat the best single student by ${(CONCAT_MARGIN * 100).toFixed(1)} points, since it runs two students`;
     await replaceFolder(target, async (temp) => {
-      let { exportInfo, evaluations } = best.card;
+      let { exportInfo, evaluations, mouth } = best.card;
       if (o.flipAverage) {
         // Only the headset model averages over the mirror image: the stages' own models stay plain,
         // so that they compare like for like and later stages can start from them.
         exportInfo = await exportModelInto(join(o.runs, best.stage, 'best'), temp, { quantize, flipAverage: true });
         evaluations = [];
         for (const e of best.card.evaluations) evaluations.push({ ...await evaluateModelDir(temp, dataDir, 'FER2013Valid', e.occlusion, e.labelMode), model: target });
+        mouth = await mouthReport(temp, dataDir, best.card.runs[0].config, target);
       } else {
         cpSync(join(o.models, MODEL_NAMES[best.stage]), temp, { recursive: true });
       }
       writeCard(temp, {
-        ...best.card, exportInfo, evaluations,
+        ...best.card, exportInfo, evaluations, mouth,
         name: 'halfface (the headset model)',
         summary: `The model the app and the library load by default. It is **${MODEL_NAMES[best.stage]}**${o.flipAverage ? ', its outputs averaged over the face and its mirror image' : ''}: ${best.card.summary}`,
         notes: [`Chosen as the best lower-half accuracy on FER2013Valid among the students available: ${why}.`, ...best.card.notes],

@@ -8,6 +8,7 @@ import type { EvaluationReport } from '../eval/evaluate-model.js';
 import { percent, perClassTable } from '../eval/format.js';
 import type { TrainConfig } from '../train/config.js';
 import { epochsTrained, type EpochRecord, type Origin, type TrainState } from '../train/run-dir.js';
+import type { MouthReport } from '../eval/mouth.js';
 import type { ExportInfo } from '../model/export.js';
 
 export interface CardInput {
@@ -15,6 +16,8 @@ export interface CardInput {
   summary: string;
   exportInfo: ExportInfo;
   evaluations: EvaluationReport[];
+  /** The mouth head against the landmark teacher's targets, when the model has one. */
+  mouth?: MouthReport;
   runs: { dir: string; config: TrainConfig; state: TrainState | null; epochs: EpochRecord[]; backend: string; origins: Origin[] }[];
   notes: string[];
 }
@@ -31,7 +34,7 @@ export function cardMarkdown(c: CardInput): string {
     '| | |',
     '|---|---|',
     `| input | 48x48 grey face, pixel/255, float32 [N,48,48,1]${main ? `; trained on \`${main.occlusion}\` occlusion` : ''} |`,
-    '| output | probabilities of neutral, happiness, surprise, sadness, anger, disgust, fear, contempt |',
+    `| output | probabilities of neutral, happiness, surprise, sadness, anger, disgust, fear, contempt${c.mouth ? `; then ${Object.keys(c.mouth.mouth.perBlendshape).length} ARKit mouth weights in [0, 1] (output \`mouth\`)` : ''} |`,
     `| size | ${(c.exportInfo.bytes / 1e6).toFixed(2)} MB (model.json + weights.bin), weights stored as ${c.exportInfo.quantization ?? 'float32'} |`,
     `| parameters | ${c.exportInfo.parameters.toLocaleString('en-US')} (after folding for inference) |`,
     `| folded for inference | ${c.exportInfo.folded.batchNorms} batch norms into their convolutions, ${c.exportInfo.folded.activations} ReLUs into their layers, ${c.exportInfo.folded.dropouts} dropouts removed |`,
@@ -48,6 +51,7 @@ export function cardMarkdown(c: CardInput): string {
     '',
   ];
   if (main) lines.push(`Per-class recall (${main.occlusion} occlusion):`, '', perClassTable(main), '');
+  if (c.mouth) lines.push(...mouthSection(c.mouth));
   lines.push('## Training', '');
   for (const r of c.runs) {
     const s = r.state;
@@ -65,8 +69,25 @@ export function cardMarkdown(c: CardInput): string {
   return lines.join('\n');
 }
 
+function mouthSection(m: MouthReport): string[] {
+  const r = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+  return [
+    `## Mouth weights on ${m.split} (${m.occlusion} occlusion)`,
+    '',
+    `Measured on these exact files by \`npm run eval -- --task mouth\`: Pearson r and mean absolute error against the ${m.teacher} ` +
+    `teacher's targets from the whole faces of the same images (docs/mouth.md), over the ${m.n} faces it placed (${m.missing} left out).`,
+    '',
+    `Mean r: **${r(m.mouth.meanPearson)}**`,
+    '',
+    '| blendshape | r | MAE |',
+    '|---|---:|---:|',
+    ...Object.entries(m.mouth.perBlendshape).map(([name, s]) => `| ${name} | ${r(s.pearson)} | ${s.mae.toFixed(3)} |`),
+    '',
+  ];
+}
+
 export function writeCard(dir: string, c: CardInput): void {
   writeFileSync(join(dir, 'README.md'), cardMarkdown(c));
   const evaluations = c.evaluations.map(({ predictions: _p, ...rest }) => rest);
-  writeFileSync(join(dir, 'card.json'), JSON.stringify({ name: c.name, export: c.exportInfo, evaluations }, null, 2));
+  writeFileSync(join(dir, 'card.json'), JSON.stringify({ name: c.name, export: c.exportInfo, evaluations, ...(c.mouth ? { mouth: c.mouth } : {}) }, null, 2));
 }
