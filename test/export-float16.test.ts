@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { serveFiles, type FileServer } from './helpers/file-server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,7 +157,7 @@ describe('exporting the student with float16 weights', () => {
 
 describe("the tracker's loader on a float16 model", () => {
   const files = new Map<string, Buffer | string>();
-  let server: Server;
+  let server: FileServer;
   let base: string;
 
   beforeAll(async () => {
@@ -176,15 +176,11 @@ describe("the tracker's loader on a float16 model", () => {
     variant('quantization-no-dtype', (w) => { w[0].quantization = {}; });
     variant('int32-float16', (w) => { w[0].dtype = 'int32'; });
     variant('float32-bytes', () => {}, readFileSync(join(full, 'weights.bin')));
-    server = createServer((req, res) => {
-      const body = files.get(new URL(req.url ?? '/', 'http://x').pathname);
-      res.writeHead(body === undefined ? 404 : 200).end(body);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    server = await serveFiles(files);
+    base = server.base;
   });
 
-  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  afterAll(() => server.close());
 
   it('builds it, with the probabilities of the Node loader', async () => {
     const url = `${base}/good/model.json`;

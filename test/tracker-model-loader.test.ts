@@ -6,7 +6,7 @@
  * mouth head), and preprocessFrame on frames with NaN pixels (bad-frame).
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { serveFiles, type FileServer } from './helpers/file-server.js';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import { TrackerError } from '../src/tracker/types.js';
 
 const MODEL_DIR = resolve('models/student-baseline');
 const files = new Map<string, string | Buffer>();
-let server: Server;
+let server: FileServer;
 let base: string;
 
 type ModelJson = { modelTopology: unknown; weightsManifest: { paths: unknown; weights: Record<string, unknown>[] }[] } & Record<string, unknown>;
@@ -44,15 +44,11 @@ beforeAll(async () => {
     files.set(`/${name}/model.json`, JSON.stringify(change(JSON.parse(json) as ModelJson)));
     files.set(`/${name}/weights.bin`, files.get('/good/weights.bin')!);
   }
-  server = createServer((req, res) => {
-    const body = files.get(new URL(req.url ?? '/', 'http://x').pathname);
-    res.writeHead(body === undefined ? 404 : 200).end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  server = await serveFiles(files);
+  base = server.base;
 });
 
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => server.close());
 
 async function failure(name: string): Promise<unknown> {
   try {
