@@ -130,7 +130,10 @@ describe('app with a fake camera showing real faces', () => {
     const why = `the avatar did not follow the clip; tracking ran at ${rate.toFixed(2)} frames/s (is another process using the CPU?)`;
     expect(change, why).toBeGreaterThan(0.5);
     expect(mean(happy, smile), why).toBeGreaterThan(mean(surprised, smile) + 0.2);
-    expect(mean(surprised, jaw), why).toBeGreaterThan(mean(happy, jaw));
+    // Brows come from the expression (surprise raises them). The jaw is not asserted: with the mouth
+    // head it is measured, and some of these surprised faces have a nearly closed mouth (the landmark
+    // teacher's jawOpen: 0.42, 0.02, 0.84); test/e2e-mouth.test.ts checks it against a drawn mouth.
+    expect(mean(surprised, brows), why).toBeGreaterThan(mean(happy, brows) + 0.2);
   });
 });
 

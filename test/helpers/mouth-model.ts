@@ -1,8 +1,8 @@
 /**
  * Models with the mouth head for browser tests, as the files a browser fetches (model.json and its
  * weights), held in memory: no model is committed for them.
- * - mouthFixtureModel(): the shipped model with a mouth head whose weights are known: a Dense layer
- *   on the class probabilities, so what the tracker must report for a frame follows from the
+ * - mouthFixtureModel(): a committed student without a head (student-baseline), given a mouth head
+ *   whose weights are known: a Dense layer on the class probabilities, so what the tracker must report for a frame follows from the
  *   frame's probabilities. It tests the plumbing (second output, worker and main thread, avatar),
  *   not measurement.
  * - readModelFiles(dir): a trained model folder (e.g. an export with the real mouth head).
@@ -33,7 +33,7 @@ export function fixtureMouth(probabilities: readonly number[]): number[] {
   });
 }
 
-export async function mouthFixtureModel(baseDir = 'models/halfface'): Promise<ModelFiles> {
+export async function mouthFixtureModel(baseDir = 'models/student-baseline'): Promise<ModelFiles> {
   const base = await loadModelFromDir(baseDir);
   const probabilities = base.outputs[0];
   const head = tf.layers.dense({ units: MOUTH_BLENDSHAPES.length, activation: 'sigmoid', name: 'mouth' });
