@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { FACE_SIZE } from '../../src/core/face-geometry.js';
-import { MOUTH_FLIP_PERMUTATION, NUM_MOUTH_BLENDSHAPES } from '../../src/core/mouth-blendshapes.js';
+import { MOUTH_FLIP_PERMUTATION } from '../../src/core/mouth-blendshapes.js';
+import { MOUTH_LAYER } from './architectures.js';
 
 /** n x n matrix that maps index i to permutation[i] when multiplied from the right (x · P). */
 function permutationMatrix(permutation: readonly number[]): tf.Tensor2D {
@@ -45,8 +46,7 @@ export function withFlipAveraging(graph: tf.LayersModel): tf.LayersModel {
   const ofMirror = asList(graph.apply(mirrored) as tf.SymbolicTensor | tf.SymbolicTensor[]);
   const outputs = direct.map((out, i) => {
     let back = ofMirror[i];
-    const width = out.shape.at(-1);
-    if (width === NUM_MOUTH_BLENDSHAPES && i > 0) {
+    if (graph.outputs[i].sourceLayer.name === MOUTH_LAYER) {
       back = permuteLastAxis(`flip_mouth_sides_${i}`, MOUTH_FLIP_PERMUTATION, back);
     }
     // Named as the network's own output layer ('probabilities', 'mouth'), so that whatever finds an
