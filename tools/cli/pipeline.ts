@@ -31,10 +31,16 @@ const SUMMARIES: Record<Stage, string> = {
   concat: 'The KD and triplet students side by side, their embeddings concatenated under one trained head: one graph.',
 };
 
-/** A model trained with the mouth head is scored on it too, for its card (issue 18). */
-async function mouthReport(dir: string, dataDir: string, config: TrainConfig, name: string): Promise<MouthReport | undefined> {
-  if (config.mouthWeight <= 0) return undefined;
-  return { ...await evaluateMouthModelDir(dir, dataDir, 'FER2013Valid', config.occlusion), model: name };
+/**
+ * The card's numbers for an exported folder: accuracy under each occlusion and, for a model trained
+ * with the mouth head, the head against the landmark teacher (issue 18). `name` is the folder the
+ * export will become.
+ */
+async function scoreExport(dir: string, dataDir: string, config: TrainConfig, occlusions: Occlusion[], name: string): Promise<{ evaluations: EvaluationReport[]; mouth?: MouthReport }> {
+  const evaluations: EvaluationReport[] = [];
+  for (const occlusion of occlusions) evaluations.push({ ...await evaluateModelDir(dir, dataDir, 'FER2013Valid', occlusion, config.labelMode), model: name });
+  if (config.mouthWeight <= 0) return { evaluations };
+  return { evaluations, mouth: { ...await evaluateMouthModelDir(dir, dataDir, 'FER2013Valid', config.occlusion), model: name } };
 }
 
 /**
@@ -96,9 +102,7 @@ runCli(async () => {
       // The teacher never ships to a headset, and students start from it: it keeps full precision.
       // The cards score the exported folder, so a student's accuracy is that of its stored weights.
       const exportInfo = await exportModelInto(join(runDir, 'best'), temp, { quantize: stage === 'teacher' ? 'none' : quantize });
-      const evaluations: EvaluationReport[] = [];
-      for (const occlusion of occlusions) evaluations.push({ ...await evaluateModelDir(temp, dataDir, 'FER2013Valid', occlusion, config.labelMode), model: out });
-      const mouth = await mouthReport(temp, dataDir, config, out);
+      const { evaluations, mouth } = await scoreExport(temp, dataDir, config, occlusions, out);
       const c: CardInput = {
         name: MODEL_NAMES[stage], summary: summaryFor(stage, config), exportInfo, evaluations, mouth,
         runs: [{ dir: runDir, config, state, epochs: readEpochs(runDir), backend: backend.name, origins: readOrigins(runDir) }],
@@ -125,9 +129,7 @@ runCli(async () => {
         // Only the headset model averages over the mirror image: the stages' own models stay plain,
         // so that they compare like for like and later stages can start from them.
         exportInfo = await exportModelInto(join(o.runs, best.stage, 'best'), temp, { quantize, flipAverage: true });
-        evaluations = [];
-        for (const e of best.card.evaluations) evaluations.push({ ...await evaluateModelDir(temp, dataDir, 'FER2013Valid', e.occlusion, e.labelMode), model: target });
-        mouth = await mouthReport(temp, dataDir, best.card.runs[0].config, target);
+        ({ evaluations, mouth } = await scoreExport(temp, dataDir, best.card.runs[0].config, best.card.evaluations.map((e) => e.occlusion), target));
       } else {
         cpSync(join(o.models, MODEL_NAMES[best.stage]), temp, { recursive: true });
       }
