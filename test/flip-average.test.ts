@@ -17,7 +17,7 @@ import { selectBackend } from '../tools/backend/select.js';
 import { buildModel, inferenceGraph } from '../tools/model/architectures.js';
 import { exportModel } from '../tools/model/export.js';
 import { fileSaveHandler, loadModelFromDir, WEIGHTS_FILE } from '../tools/model/file-io.js';
-import { withFlipAveraging } from '../tools/model/flip-average.js';
+import { innerNetwork, withFlipAveraging } from '../tools/model/flip-average.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'halfface-flip-'));
 const N = 4;
@@ -95,6 +95,11 @@ describe('flip averaging in the graph', () => {
       const tolerance = quantize === 'none' ? 1e-5 : 1e-2;
       const reloaded = await loadModelFromDir(out);
       const [p, m] = outputsOf(reloaded, faces);
+      // Fine-tuning from it finds the network inside: the exported (folded) student, not the wrapper.
+      const inner = innerNetwork(reloaded);
+      expect(inner).not.toBe(reloaded);
+      expect(inner.getLayer('block1_conv1').getWeights()).toHaveLength(2);
+      expect(innerNetwork(inner)).toBe(inner);
       reloaded.dispose();
       expect(maxAbsDiff(p, ep)).toBeLessThan(tolerance);
       expect(maxAbsDiff(m, em)).toBeLessThan(tolerance);

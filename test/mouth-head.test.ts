@@ -18,7 +18,7 @@ import { NO_AUGMENT } from '../tools/data/augment.js';
 import { makeBatch, type TrainingSplit } from '../tools/data/batches.js';
 import { makeViewBatch } from '../tools/data/views.js';
 import { loadMouthPredictor } from '../tools/eval/mouth.js';
-import { buildModel, inferenceGraph, MOUTH_LAYER } from '../tools/model/architectures.js';
+import { buildModel, inferenceGraph, MOUTH_LAYER, mouthSourceOf } from '../tools/model/architectures.js';
 import { exportModelInto } from '../tools/model/export.js';
 import { fileSaveHandler, loadModelFromDir } from '../tools/model/file-io.js';
 import { foldForInference } from '../tools/model/fold.js';
@@ -144,6 +144,28 @@ describe('the network with the mouth head', () => {
     const { model: restored } = restoreTrainingModel(folded, x);
     expect(restored.outputs).toHaveLength(4);
     tf.dispose([x, p0, m0, p1, m1, mouth]);
+    [model, folded, restored].forEach((m) => m.dispose());
+  });
+
+  it('can read from a conv block through a branch of its own, which folds, exports and restores as that branch', async () => {
+    const model = buildModel('student', 3, 0.99, { mouth: true, mouthFrom: 'block2' });
+    expect(mouthSourceOf(model)).toBe('block2');
+    expect(model.getLayer('mouth_conv1').inboundNodes[0].inboundLayers[0].name).toBe('block2_pool');
+    expect(model.outputs.map((o) => o.shape)).toEqual([[null, NUM_CLASSES], [null, NUM_CLASSES], [null, 256], [null, K]]);
+    expect(() => buildModel('student', 3, 0.99, { mouth: true, mouthFrom: 'block4' })).not.toThrow();
+    const x = tf.randomUniform([4, FACE_SIZE, FACE_SIZE, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const graph = inferenceGraph(model);
+    const { model: folded, summary } = await foldForInference(graph);
+    // The branch's two BatchNorms fold into its convolutions, as the backbone's eight do.
+    expect(summary.batchNorms).toBe(10);
+    const [, m0] = graph.predict(x) as tf.Tensor[];
+    const [, m1] = folded.predict(x) as tf.Tensor[];
+    expect(tf.max(tf.abs(tf.sub(m0, m1))).dataSync()[0]).toBeLessThan(1e-4);
+    const { model: restored } = restoreTrainingModel(folded, x);
+    expect(mouthSourceOf(restored)).toBe('block2');
+    expect(mouthSourceOf(buildModel('student', 3))).toBeNull();
+    expect(mouthSourceOf(buildModel('student', 3, 0.99, { mouth: true }))).toBe('head');
+    tf.dispose([x, m0, m1]);
     [model, folded, restored].forEach((m) => m.dispose());
   });
 
@@ -277,6 +299,34 @@ describe('joint training with the mouth head', () => {
     expect(after).toBeLessThan(before);
     // Without a trained backbone the head starts at the mean targets instead.
     expect(logs.some((m) => m.startsWith('mouth head starts at the mean'))).toBe(false);
+  });
+
+  it('--freeze expression trains only a mouth branch: the class outputs stay exactly those of the start', async () => {
+    const start = join(runDir, 'best');
+    const logs: string[] = [];
+    const options = { log: (m: string) => logs.push(m), progress: false, ...caches };
+    const frozenRun = join(temp, 'mouth-only');
+    const mouthOnly = { ...config(), initFrom: runDir, mouthFrom: 'block2' as const, freeze: 'expression' as const };
+    const { state } = await train(mouthOnly, frozenRun, objectiveFor('baseline'), options);
+    expect(state.finished).toBe(true);
+    expect(logs.some((m) => /expression network frozen: only the mouth head's \d+ layers learn \(from block2_pool\)/.test(m))).toBe(true);
+    expect(logs.some((m) => m.startsWith('mouth head starts at the mean targets'))).toBe(true);
+    expect(state.bestMouthPearson).toBe(Math.max(...readEpochs(frozenRun).map((e) => e.validMouthPearson ?? -1)));
+
+    const [before, after] = await Promise.all([loadModelFromDir(start), loadModelFromDir(join(frozenRun, 'checkpoint'))]);
+    const x = tf.randomUniform([6, FACE_SIZE, FACE_SIZE, 1], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const [p0] = before.predict(x) as tf.Tensor[];
+    const [p1, , , mouth] = after.predict(x) as tf.Tensor[];
+    expect(tf.max(tf.abs(tf.sub(p0, p1))).dataSync()[0]).toBeLessThan(1e-6);
+    expect(mouthSourceOf(after)).toBe('block2');
+    // The branch did learn: it no longer predicts the same constant for every face.
+    expect(tf.max(tf.moments(mouth, 0).variance).dataSync()[0]).toBeGreaterThan(0);
+    tf.dispose([x, p0, p1, mouth]);
+    before.dispose();
+    after.dispose();
+
+    await expect(train({ ...mouthOnly, mouthWeight: 0 }, join(temp, 'no-weight'), objectiveFor('baseline'), options)).rejects.toThrow(/--freeze expression trains only the mouth head: give it one with --mouth-weight/);
+    await expect(train({ ...mouthOnly, initFrom: null }, join(temp, 'no-init'), objectiveFor('baseline'), options)).rejects.toThrow(/give a trained one with --init/);
   });
 
   it('refuses to resume a run whose checkpoint lacks the head its config asks for', async () => {

@@ -32,12 +32,16 @@ export function parseArchitecture(name: string): ArchitectureName {
 
 interface BuildOptions { seed: number; batchNormMomentum: number; prefix: string }
 
-/** Conv blocks up to the 256-d "embedding" layer (pre-activation), on an existing input. */
-function backbone(input: tf.SymbolicTensor, name: ArchitectureName, o: BuildOptions): tf.SymbolicTensor {
+/**
+ * Conv blocks up to the 256-d "embedding" layer (pre-activation), on an existing input; also each
+ * block's pooled output (`${prefix}block${n}_pool`), which a mouth branch may read.
+ */
+function backbone(input: tf.SymbolicTensor, name: ArchitectureName, o: BuildOptions): { embedding: tf.SymbolicTensor; pools: tf.SymbolicTensor[] } {
   const spec = ARCHITECTURES[name];
   let seedCounter = o.seed * 1000;
   const init = () => tf.initializers.heNormal({ seed: seedCounter++ });
   let x = input;
+  const pools: tf.SymbolicTensor[] = [];
   spec.blocks.forEach((filters, b) => {
     for (let c = 0; c < spec.convsPerBlock; c++) {
       const id = `${o.prefix}block${b + 1}_conv${c + 1}`;
@@ -46,14 +50,58 @@ function backbone(input: tf.SymbolicTensor, name: ArchitectureName, o: BuildOpti
       x = tf.layers.reLU({ name: `${id}_relu` }).apply(x) as tf.SymbolicTensor;
     }
     x = tf.layers.maxPooling2d({ poolSize: 2, name: `${o.prefix}block${b + 1}_pool` }).apply(x) as tf.SymbolicTensor;
+    pools.push(x);
   });
   x = tf.layers.flatten({ name: `${o.prefix}flatten` }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dropout({ rate: spec.dropout, name: `${o.prefix}dropout_features` }).apply(x) as tf.SymbolicTensor;
-  return tf.layers.dense({ units: EMBEDDING_SIZE, kernelInitializer: init(), name: `${o.prefix}embedding` }).apply(x) as tf.SymbolicTensor;
+  const embedding = tf.layers.dense({ units: EMBEDDING_SIZE, kernelInitializer: init(), name: `${o.prefix}embedding` }).apply(x) as tf.SymbolicTensor;
+  return { embedding, pools };
 }
 
 /** The mouth head's layer, and its output's name in every exported graph (tools/eval/mouth.ts reads it). */
 export const MOUTH_LAYER = 'mouth';
+
+/**
+ * Where the mouth head reads from: `head`, a Dense layer on the expression head's dropped-out
+ * embedding; or `blockN`, a small conv branch of its own on conv block N's pooled output, which
+ * still holds where things are (lip edges a pixel or two apart) that the embedding has pooled away.
+ */
+export const MOUTH_SOURCES = ['head', 'block1', 'block2', 'block3', 'block4'] as const;
+export type MouthSource = (typeof MOUTH_SOURCES)[number];
+
+/** The mouth branch: conv3x3-BN-ReLU-maxpool per entry of `filters`, then Dense `hidden` (ReLU), then the 13 weights. */
+export const MOUTH_BRANCH = { filters: [64, 128], hidden: 128, dropout: 0.3 } as const;
+
+/** Every layer of the mouth head or branch: what a mouth-only run trains. */
+export const isMouthLayer = (name: string) => name === MOUTH_LAYER || name.startsWith(`${MOUTH_LAYER}_`);
+
+/** The layer whose output a mouth branch starts from ('dropout_embedding' for the plain head). */
+export const mouthSourceLayer = (source: MouthSource) => (source === 'head' ? 'dropout_embedding' : `${source}_pool`);
+
+function mouthOutput(x: tf.SymbolicTensor, seed: number): tf.SymbolicTensor {
+  return tf.layers.dense({
+    units: NUM_MOUTH_BLENDSHAPES, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed }), name: MOUTH_LAYER,
+  }).apply(x) as tf.SymbolicTensor;
+}
+
+function mouthBranch(features: tf.SymbolicTensor, seed: number): tf.SymbolicTensor {
+  let seedCounter = seed;
+  const init = () => tf.initializers.heNormal({ seed: seedCounter++ });
+  let x = features;
+  MOUTH_BRANCH.filters.forEach((filters, i) => {
+    const id = `${MOUTH_LAYER}_conv${i + 1}`;
+    x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(), name: id }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization({ name: `${id}_bn` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.reLU({ name: `${id}_relu` }).apply(x) as tf.SymbolicTensor;
+    // A 1x1 map (block 4's) has nothing left to pool.
+    if ((x.shape[1] ?? 0) >= 2) x = tf.layers.maxPooling2d({ poolSize: 2, name: `${id}_pool` }).apply(x) as tf.SymbolicTensor;
+  });
+  x = tf.layers.flatten({ name: `${MOUTH_LAYER}_flatten` }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: MOUTH_BRANCH.dropout, name: `${MOUTH_LAYER}_dropout` }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: MOUTH_BRANCH.hidden, activation: 'relu', kernelInitializer: init(), name: `${MOUTH_LAYER}_hidden` }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: MOUTH_BRANCH.dropout, name: `${MOUTH_LAYER}_hidden_dropout` }).apply(x) as tf.SymbolicTensor;
+  return mouthOutput(x, seedCounter);
+}
 
 /**
  * ReLU, dropout, "logits", "probabilities" on top of an embedding; with `mouth`, also the "mouth"
@@ -66,20 +114,29 @@ function head(embedding: tf.SymbolicTensor, dropout: number, seed: number, mouth
   x = tf.layers.dropout({ rate: dropout, name: 'dropout_embedding' }).apply(x) as tf.SymbolicTensor;
   const logits = tf.layers.dense({ units: NUM_CLASSES, kernelInitializer: tf.initializers.glorotUniform({ seed }), name: 'logits' }).apply(x) as tf.SymbolicTensor;
   const probabilities = tf.layers.softmax({ name: 'probabilities' }).apply(logits) as tf.SymbolicTensor;
-  if (!mouth) return { logits, probabilities };
-  const mouthOut = tf.layers.dense({
-    units: NUM_MOUTH_BLENDSHAPES, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }), name: MOUTH_LAYER,
-  }).apply(x) as tf.SymbolicTensor;
-  return { logits, probabilities, mouth: mouthOut };
+  return { logits, probabilities, ...(mouth ? { mouth: mouthOutput(x, seed + 1) } : {}) };
 }
 
 export interface ModelOptions {
   /** Add the mouth head: outputs become [probabilities, logits, embedding, mouth]. */
   mouth?: boolean;
+  /** Where the mouth head reads from (default `head`). */
+  mouthFrom?: MouthSource;
 }
 
 /** Whether a model (training graph or export) carries the mouth head. */
 export const hasMouthHead = (model: tf.LayersModel) => model.layers.some((l) => l.name === MOUTH_LAYER);
+
+/** Where a model's mouth head reads from (as buildModel's mouthFrom), or null when it has none. */
+export function mouthSourceOf(model: tf.LayersModel): MouthSource | null {
+  if (!hasMouthHead(model)) return null;
+  const first = model.layers.find((l) => l.name === `${MOUTH_LAYER}_conv1`);
+  if (!first) return 'head';
+  const from = first.inboundNodes[0]?.inboundLayers[0]?.name ?? '';
+  const source = from.replace(/_pool$/, '');
+  if (!(MOUTH_SOURCES as readonly string[]).includes(source) || source === 'head') throw new Error(`${model.name}: its mouth branch reads from "${from}", not a conv block's pooled output`);
+  return source as MouthSource;
+}
 
 const faceInput = () => tf.input({ shape: [FACE_SIZE, FACE_SIZE, 1], name: 'face' });
 
@@ -90,8 +147,15 @@ const faceInput = () => tf.input({ shape: [FACE_SIZE, FACE_SIZE, 1], name: 'face
  */
 export function buildModel(name: ArchitectureName, seed = 1, batchNormMomentum = 0.99, options: ModelOptions = {}): tf.LayersModel {
   const input = faceInput();
-  const embedding = backbone(input, name, { seed, batchNormMomentum, prefix: '' });
-  const { logits, probabilities, mouth } = head(embedding, ARCHITECTURES[name].dropout, seed * 1000 + 999, options.mouth);
+  const { embedding, pools } = backbone(input, name, { seed, batchNormMomentum, prefix: '' });
+  const from = options.mouthFrom ?? 'head';
+  const { logits, probabilities, mouth: onHead } = head(embedding, ARCHITECTURES[name].dropout, seed * 1000 + 999, options.mouth && from === 'head');
+  let mouth = onHead;
+  if (options.mouth && from !== 'head') {
+    const block = Number(from.slice('block'.length));
+    if (block > pools.length) throw new Error(`--mouth-from ${from}: the ${name} network has ${pools.length} conv blocks`);
+    mouth = mouthBranch(pools[block - 1], seed * 1000 + 500);
+  }
   return tf.model({ inputs: input, outputs: [probabilities, logits, embedding, ...(mouth ? [mouth] : [])], name: `halfface_${name}` });
 }
 
@@ -104,7 +168,7 @@ export const CONCAT_BRANCHES = ['kd_', 'triplet_'] as const;
  */
 export function buildConcatModel(seed = 1): tf.LayersModel {
   const input = faceInput();
-  const branches = CONCAT_BRANCHES.map((prefix, i) => backbone(input, 'student', { seed: seed + i, batchNormMomentum: 0.99, prefix }));
+  const branches = CONCAT_BRANCHES.map((prefix, i) => backbone(input, 'student', { seed: seed + i, batchNormMomentum: 0.99, prefix }).embedding);
   const embedding = tf.layers.concatenate({ name: 'embedding' }).apply(branches) as tf.SymbolicTensor;
   const { logits, probabilities } = head(embedding, ARCHITECTURES.student.dropout, seed * 1000 + 999);
   return tf.model({ inputs: input, outputs: [probabilities, logits, embedding], name: 'halfface_concat' });

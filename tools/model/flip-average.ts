@@ -55,3 +55,12 @@ export function withFlipAveraging(graph: tf.LayersModel): tf.LayersModel {
   });
   return tf.model({ inputs: input, outputs: outputs.length === 1 ? outputs[0] : outputs, name: `${graph.name}_flip_averaged` });
 }
+
+/**
+ * The network a flip-averaged graph wraps (its one nested model), or the model itself when it is
+ * not wrapped: the layers whose weights fine-tuning or unfolding wants.
+ */
+export function innerNetwork(model: tf.LayersModel): tf.LayersModel {
+  const nested = model.layers.filter((l): l is tf.LayersModel => l instanceof tf.LayersModel);
+  return nested.length === 1 ? nested[0] : model;
+}

@@ -10,7 +10,7 @@
  * batch's own moments. So each BatchNorm is calibrated, in graph order, on a batch of faces.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ARCHITECTURES, buildModel, hasMouthHead, type ArchitectureName } from './architectures.js';
+import { ARCHITECTURES, buildModel, mouthSourceOf, type ArchitectureName } from './architectures.js';
 
 /** The BatchNorm that directly consumes a layer, if any. */
 function batchNormAfter(model: tf.LayersModel, layer: tf.layers.Layer): tf.layers.Layer | null {
@@ -69,8 +69,9 @@ const weightedLayers = (model: tf.LayersModel) => model.layers.filter((l) => l.g
  * when a teacher or a starting point is a model folder rather than a run folder.
  */
 export function restoreTrainingModel(exported: tf.LayersModel, calibration: tf.Tensor4D): { model: tf.LayersModel; architecture: ArchitectureName } {
+  const mouthFrom = mouthSourceOf(exported);
   for (const architecture of Object.keys(ARCHITECTURES) as ArchitectureName[]) {
-    const model = buildModel(architecture, 1, 0.99, { mouth: hasMouthHead(exported) });
+    const model = buildModel(architecture, 1, 0.99, { mouth: mouthFrom !== null, mouthFrom: mouthFrom ?? 'head' });
     const filled = copyWeightsUnfolding(model, exported, calibration);
     if (filled.length === weightedLayers(model).length && weightedLayers(exported).every((l) => filled.some((f) => f.name === l.name))) {
       return { model, architecture };

@@ -7,8 +7,8 @@ import { LABEL_MODES, type LabelMode } from '../../src/core/labels.js';
 import { OCCLUSIONS, type Occlusion } from '../../src/core/occlusion.js';
 import type { AugmentConfig } from '../data/augment.js';
 import { BATCH_ORDERS, type BatchOrder } from '../data/batch-order.js';
-import { ARCHITECTURES, type ArchitectureName } from '../model/architectures.js';
-import { STAGES, type Stage, type TrainConfig } from './config.js';
+import { ARCHITECTURES, MOUTH_SOURCES, type ArchitectureName, type MouthSource } from '../model/architectures.js';
+import { FREEZE_MODES, STAGES, type FreezeMode, type Stage, type TrainConfig } from './config.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -120,6 +120,9 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
   triplet: shape(NESTED_CHECKS.triplet),
   concat: shape(NESTED_CHECKS.concat),
   mouthWeight: nonNegative,
+  mouthFrom: choice<MouthSource>(MOUTH_SOURCES),
+  // Read when called: config.ts and this module import each other (as stage does).
+  freeze: (value, what) => choice<FreezeMode>(FREEZE_MODES)(value, what),
   threads: countOrZero,
   backend: text,
 };
@@ -130,8 +133,8 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
  */
 export function checkConfig(raw: unknown, where: string): TrainConfig {
   // Runs from before batch orders were shuffled; runs from before cached teacher views had none;
-  // runs from before the mouth head had none.
-  const legacy: Partial<TrainConfig> = { batchOrder: 'shuffled', teacherViews: 0, mouthWeight: 0 };
+  // runs from before the mouth head had none; runs from before mouth branches had the plain head and froze nothing.
+  const legacy: Partial<TrainConfig> = { batchOrder: 'shuffled', teacherViews: 0, mouthWeight: 0, mouthFrom: 'head', freeze: 'none' };
   const o = record(raw, where);
   const filled = { ...legacy, ...o };
   try {

@@ -7,7 +7,7 @@ import type { LabelMode } from '../../src/core/labels.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../data/augment.js';
 import type { BatchOrder } from '../data/batch-order.js';
-import type { ArchitectureName } from '../model/architectures.js';
+import type { ArchitectureName, MouthSource } from '../model/architectures.js';
 import { holdsModel } from './run-dir.js';
 
 /**
@@ -20,6 +20,8 @@ import { holdsModel } from './run-dir.js';
  */
 export const STAGES = ['teacher', 'baseline', 'kd', 'triplet', 'concat'] as const;
 export type Stage = (typeof STAGES)[number];
+export const FREEZE_MODES = ['none', 'expression'] as const;
+export type FreezeMode = (typeof FREEZE_MODES)[number];
 
 /** The committed model folder (under models/) of each stage. */
 export const MODEL_NAMES: Record<Stage, string> = {
@@ -80,6 +82,17 @@ export interface TrainConfig {
    * (npm run mouth-targets, docs/mouth.md). Not for concat, whose backbones are frozen.
    */
   mouthWeight: number;
+  /**
+   * Where the mouth head reads from: `head` (a Dense layer beside the classifier) or `blockN` (a conv
+   * branch on conv block N's pooled output; tools/model/architectures.ts MOUTH_BRANCH).
+   */
+  mouthFrom: MouthSource;
+  /**
+   * `expression`: the expression network is frozen (inference mode, BatchNorm on its moving
+   * statistics) and only the mouth head learns, so the class outputs stay exactly as they were;
+   * the best model is then the epoch of best mean mouth r. `none`: everything trains.
+   */
+  freeze: FreezeMode;
   /** XNNPACK threads on the wasm backend (0 = all cores). */
   threads: number;
   backend: string;
@@ -121,6 +134,8 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     triplet: { margin: 0.2, weight: 1 },
     concat: { kd: null, triplet: null },
     mouthWeight: 0,
+    mouthFrom: 'head',
+    freeze: 'none',
     threads: 0,
     backend: 'auto',
   };

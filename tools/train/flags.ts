@@ -5,10 +5,10 @@
  */
 import { AUGMENT_PRESETS, type AugmentConfig, type AugmentPreset } from '../data/augment.js';
 import { BATCH_ORDERS } from '../data/batch-order.js';
-import { ARCHITECTURES } from '../model/architectures.js';
+import { ARCHITECTURES, MOUTH_SOURCES } from '../model/architectures.js';
 import { LABEL_MODES } from '../../src/core/labels.js';
 import { choice, CONFIG_CHECKS, NESTED_CHECKS, type Check, type NestedKey } from './config-check.js';
-import type { Stage, TrainConfig } from './config.js';
+import { FREEZE_MODES, type Stage, type TrainConfig } from './config.js';
 
 /** A config key, or a field of one of the nested settings ("kd.alpha"). */
 export type ConfigPath =
@@ -68,6 +68,14 @@ export const TRAIN_FLAGS: readonly TrainFlag[] = [
   {
     flag: '--mouth-weight', arg: '<w>', kind: 'number', path: 'mouthWeight', stages: ['teacher', 'baseline', 'kd', 'triplet'],
     help: 'add the mouth head (13 ARKit mouth blendshapes, docs/mouth.md) with this weight on its loss, trained jointly; needs npm run mouth-targets for FER2013Train and FER2013Valid (0 = no head)',
+  },
+  {
+    flag: '--mouth-from', arg: '<source>', kind: 'text', path: 'mouthFrom', stages: ['teacher', 'baseline', 'kd', 'triplet'],
+    help: `where the mouth head reads from: ${MOUTH_SOURCES.join(' | ')} (head: a Dense layer beside the classifier; blockN: a conv branch on conv block N's output)`,
+  },
+  {
+    flag: '--freeze', arg: '<what>', kind: 'text', path: 'freeze', stages: ['teacher', 'baseline', 'kd', 'triplet'],
+    help: `${FREEZE_MODES.join(' | ')} (expression: only the mouth head learns; the class outputs stay exactly as in --init)`,
   },
 ];
 

@@ -14,6 +14,8 @@ export interface TrainState {
   epochsWithoutImprovement: number;
   trainSeconds: number;
   finished: boolean;
+  /** Mouth-only runs (--freeze expression), which keep the epoch of best mean mouth r. */
+  bestMouthPearson?: number;
 }
 
 export const INITIAL_STATE: TrainState = {

@@ -18,7 +18,8 @@ import { makeViewBatch, viewAt } from '../data/views.js';
 import { scoreModel } from '../eval/evaluate-model.js';
 import { predictedLabels } from '../eval/metrics.js';
 import { layersMouthPredictor, predictMouth, scoreMouth } from '../eval/mouth.js';
-import { buildConcatModel, buildModel, CONCAT_BRANCHES, hasMouthHead, MOUTH_LAYER } from '../model/architectures.js';
+import { buildConcatModel, buildModel, CONCAT_BRANCHES, hasMouthHead, isMouthLayer, MOUTH_LAYER, mouthSourceLayer, mouthSourceOf } from '../model/architectures.js';
+import { innerNetwork } from '../model/flip-average.js';
 import { fileSaveHandler, loadModelFromDir, loadOptimizerState, saveOptimizerState } from '../model/file-io.js';
 import { fileFacts } from '../model/export.js';
 import { copyWeightsUnfolding } from '../model/unfold.js';
@@ -90,14 +91,16 @@ export function calibrationFaces(split: LabelledSplit, occlusion: Occlusion, cou
  * from (the caller disposes them).
  */
 async function copyFromSaved(model: tf.LayersModel, source: string, calibration: tf.Tensor4D, prefix: string, keepClassifier: boolean) {
-  const from = await loadModelFromDir(bestModelDir(source));
+  const loaded = await loadModelFromDir(bestModelDir(source));
   try {
+    // A flip-averaged export wraps the network it averages: its weights are that network's.
+    const from = innerNetwork(loaded);
     const filled = copyWeightsUnfolding(model, from, calibration, prefix);
     if (filled.length === 0) throw new Error(`no layer of ${source} fits the ${prefix ? `${prefix}* branch` : 'model'}`);
     const classifier = keepClassifier ? from.layers.find((l) => l.name === 'logits') : undefined;
     return { filled, logits: classifier ? classifier.getWeights().map((w) => w.clone()) : [] };
   } finally {
-    from.dispose();
+    loaded.dispose();
   }
 }
 
@@ -111,9 +114,23 @@ function originsOf(config: TrainConfig): Origin[] {
 }
 
 const trainsMouth = (config: TrainConfig) => config.mouthWeight > 0;
+const mouthOnly = (config: TrainConfig) => config.freeze === 'expression';
+
+/**
+ * A mouth-only run (--freeze expression): every layer but the mouth head's is frozen, and the
+ * frozen part runs in inference mode, so the class outputs are exactly those of the start. Returns
+ * the model up to the layer the head reads, and the head's layers in graph order (a chain).
+ */
+function freezeExpression(model: tf.LayersModel, config: TrainConfig): { features: tf.LayersModel; head: tf.layers.Layer[] } {
+  model.layers.forEach((l) => { l.trainable = isMouthLayer(l.name); });
+  const features = tf.model({ inputs: model.inputs, outputs: model.getLayer(mouthSourceLayer(config.mouthFrom)).output as tf.SymbolicTensor });
+  return { features, head: model.layers.filter((l) => isMouthLayer(l.name)) };
+}
 
 async function freshModel(config: TrainConfig, trainSplit: TrainingSplit, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
-  const model = config.stage === 'concat' ? buildConcatModel(config.seed) : buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99, { mouth: trainsMouth(config) });
+  const model = config.stage === 'concat'
+    ? buildConcatModel(config.seed)
+    : buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99, { mouth: trainsMouth(config), mouthFrom: config.mouthFrom });
   try {
     let filled: tf.layers.Layer[] = [];
     if (config.stage === 'concat') await startConcat(model, config, calibration, log);
@@ -122,8 +139,8 @@ async function freshModel(config: TrainConfig, trainSplit: TrainingSplit, calibr
       log(`initialised ${filled.length} layers from ${bestModelDir(config.initFrom)}`);
     }
     if (trainsMouth(config) && !filled.some((l) => l.name === MOUTH_LAYER)) {
-      // A trained backbone gets a head fitted to it first; a fresh one starts from the mean.
-      if (filled.some((l) => l.name === 'embedding')) await probeMouthHead(model, trainSplit, config.occlusion, config.seed, log);
+      // A trained backbone gets a plain head fitted to it first; a fresh one, or a conv branch, starts from the mean.
+      if (config.mouthFrom === 'head' && filled.some((l) => l.name === 'embedding')) await probeMouthHead(model, trainSplit, config.occlusion, config.seed, log);
       else startMouthHeadAtMean(model, trainSplit.mouth!, log);
     }
     return model;
@@ -273,6 +290,8 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     return { state, runDir };
   }
   if (trainsMouth(config) && config.stage === 'concat') throw new Error('the concat stage trains only a head on frozen students: it cannot learn the mouth head (drop --mouth-weight)');
+  if (mouthOnly(config) && !trainsMouth(config)) throw new Error('--freeze expression trains only the mouth head: give it one with --mouth-weight W');
+  if (mouthOnly(config) && !state && !config.initFrom) throw new Error('--freeze expression keeps the expression network as it starts: give a trained one with --init DIR');
   writeConfig(runDir, config);
   const { train: trainSplit, valid } = loadData(config, log, { mouthCacheDir: options.mouthCacheDir, splitCacheDir: options.splitCacheDir });
   const n = trainSplit.labels.length;
@@ -286,6 +305,10 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     if (hasHead !== trainsMouth(config)) {
       model.dispose();
       throw new Error(`${paths.checkpoint} ${hasHead ? 'has' : 'has no'} mouth head but the run's config says mouthWeight ${config.mouthWeight}`);
+    }
+    if (hasHead && mouthSourceOf(model) !== config.mouthFrom) {
+      model.dispose();
+      throw new Error(`${paths.checkpoint}'s mouth head reads from ${mouthSourceOf(model)} but the run's config says mouthFrom ${config.mouthFrom}`);
     }
   } else {
     const calibration = calibrationFaces(trainSplit, config.occlusion);
@@ -306,6 +329,10 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     }
     const objective = await objectiveFactory(config, trainSplit, { runDir, log, teacherCacheRoot: options.teacherCacheRoot });
     held.push(objective);
+    const frozen = mouthOnly(config) ? freezeExpression(model, config) : null;
+    if (frozen) {
+      log(`expression network frozen: only the mouth head's ${frozen.head.length} layers learn (from ${mouthSourceLayer(config.mouthFrom)})`);
+    }
     const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const showBar = options.progress ?? Boolean(process.stderr.isTTY);
     let batchesThisCall = 0;
@@ -352,8 +379,16 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
         const mouth = trainsMouth(config) ? {
           targets: tf.tensor2d(batch.mouth!, [indices.length, NUM_MOUTH_BLENDSHAPES]), mask: tf.tensor1d(batch.mouthMask!), loss: null as tf.Scalar | null,
         } : null;
+        // The frozen part's output, outside the gradient tape: nothing flows back into it.
+        const features = frozen ? tf.tidy(() => frozen.features.predict(x) as tf.Tensor) : null;
         // Only the trained network's own trainable weights: never a teacher's or a frozen branch's.
         const lossTensor = optimizer.minimize(() => {
+          if (frozen && mouth) {
+            const predicted = frozen.head.reduce((h, layer) => layer.apply(h, { training: true }) as tf.Tensor, features!);
+            const mouthLoss = maskedMouthLoss(predicted as tf.Tensor2D, mouth.targets, mouth.mask);
+            mouth.loss = tf.keep(mouthLoss);
+            return tf.mul(mouthLoss, config.mouthWeight) as tf.Scalar;
+          }
           if (!mouth) return objective.loss(model, batch, x, targets);
           // One forward pass feeds both heads' losses.
           const outputs = model.apply(x, { training: true }) as tf.Tensor[];
@@ -363,6 +398,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
         }, true, trainable)!;
         const loss = (await lossTensor.data())[0];
         lossTensor.dispose();
+        features?.dispose();
         x.dispose();
         targets.dispose();
         if (mouth) {
@@ -407,8 +443,12 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       const { metrics, loss: validLoss } = await evaluate(model, valid, config);
       // The best model stays the best expression classifier; the mouth's scores are logged beside it.
       const mouthScore = trainsMouth(config) ? await evaluateMouth(model, valid, config) : null;
-      const improved = metrics.accuracy > state.bestAccuracy;
+      // A mouth-only run's class outputs never change: its best epoch is its best mouth.
+      const improved = frozen
+        ? (mouthScore?.meanPearson ?? -1) > (state.bestMouthPearson ?? -1)
+        : metrics.accuracy > state.bestAccuracy;
       if (improved) {
+        if (frozen) state.bestMouthPearson = mouthScore?.meanPearson ?? -1;
         state.bestAccuracy = metrics.accuracy;
         state.bestEpoch = state.epoch;
         state.epochsWithoutImprovement = 0;
