@@ -13,6 +13,7 @@ export function snapshot(controller: AppController, port: ScenePort) {
     trackerMessage: s.trackerMessage,
     trackerInWorker: s.trackerInWorker,
     trackerFallback: s.trackerFallback,
+    trackerBackend: s.trackerBackend,
     loadProgress: s.loadProgress,
     modelNotice: s.modelNotice,
     trackRate: s.trackRate,

@@ -6,6 +6,7 @@
  *   ?xr=emulate      install the iwer WebXR emulator (Meta Quest 3) before the app starts: for tests
  *                    and for trying the immersive view without a headset
  *   ?worker=0        run inference on the main thread
+ *   ?backend=NAME    tfjs backend: auto (default: WebGL on a GPU, wasm on a software-emulated one), webgl, wasm
  *   ?participant=ID&condition=NAME  research session defaults (editable on the page)
  *   ?collect=URL     a collection server (npm run collect) to upload sessions to, after its token is entered
  *   ?osc[=ws://…]    send the blendshapes to the OSC bridge (npm run osc-bridge; default ws://127.0.0.1:9010)
@@ -16,9 +17,13 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
 import { DEFAULT_OSC_BRIDGE_URL } from '../bridge/osc-bridge-client.js';
 import { AppController } from './state/controller.js';
+import type { BackendRequest } from '../tracker/index.js';
+import { parseChoice } from '../core/parse-choice.js';
 import { installDebugSnapshot } from './debug.js';
 import { ScenePort } from './scene/probe.js';
 import { quietDependencyDeprecations } from './three-console.js';
+
+const BACKENDS: readonly BackendRequest[] = ['auto', 'webgl', 'wasm', 'cpu'];
 
 async function main() {
   quietDependencyDeprecations();
@@ -32,6 +37,7 @@ async function main() {
     modelUrl: params.get('model') ?? undefined,
     input: params.get('input') === 'demo' ? 'demo' : 'camera',
     worker: params.get('worker') !== '0',
+    backend: parseChoice('?backend', BACKENDS, params.get('backend') ?? 'auto'),
     participantId: params.get('participant') ?? undefined,
     condition: params.get('condition') ?? undefined,
     collect: params.get('collect'),

@@ -13,13 +13,15 @@ import type { FaceBoxDetector } from './detector.js';
 import { frameSize, PixelReader, type Frame } from './frame.js';
 import { buildModel, fetchModelArtifacts, hasMouthOutput } from './model-loader.js';
 import { TrackerError, type LoadStage, type RoiOptions, type RoiSource } from './types.js';
+import type { TrackerBackend } from './backend-choice.js';
+import type { WasmPaths } from './wasm-paths.js';
 
 export interface EngineInit {
   /** absolute URL */
   modelUrl: string;
   roi: RoiOptions;
-  backend: 'webgl' | 'wasm' | 'cpu';
-  wasmPaths?: string;
+  backend: TrackerBackend;
+  wasmPaths?: WasmPaths;
 }
 
 

@@ -18,12 +18,16 @@ import { DEFAULT_MOUTH_ONE_EURO, DEFAULT_ONE_EURO, LabelHysteresis, ProbabilityS
 import type { EngineInit, EngineOutput, EngineStats, InferenceEngine } from './engine.js';
 import type { Frame } from './frame.js';
 import type { Reply, RequestBody } from './protocol.js';
+import { chooseBackend, webglRenderer, type BackendChoice } from './backend-choice.js';
+import { DEFAULT_WASM_PATHS } from './wasm-paths.js';
 import { LOAD_STAGES, TrackerError, type LoadStage, type TrackerOptions, type TrackerState, type TrackerStats, type TrackResult } from './types.js';
 
 export * from './types.js';
 export { openCamera } from './camera.js';
 export type { EngineOutput, EngineStats } from './engine.js';
 export type { Frame } from './frame.js';
+export { chooseBackend, isSoftwareRenderer, type BackendChoice, type BackendRequest, type TrackerBackend } from './backend-choice.js';
+export { DEFAULT_WASM_PATHS, type WasmPaths } from './wasm-paths.js';
 
 /**
  * Where the engine lives: the same calls whether it is in a worker or on this thread. Also the seam
@@ -129,16 +133,20 @@ interface CalibrationRun {
 /** Fewest frames a neutral calibration is fitted on. */
 export const MIN_CALIBRATION_FRAMES = 5;
 
-function engineInit(options: TrackerOptions): EngineInit {
+function engineInit(options: TrackerOptions): { init: EngineInit; choice: BackendChoice } {
   if (!options || typeof options.modelUrl !== 'string' || options.modelUrl === '') {
     throw new TrackerError('model-missing', 'TrackerOptions.modelUrl is required (the URL of the model.json)');
   }
   const base = typeof location !== 'undefined' ? location.href : undefined;
+  const choice = chooseBackend(options.backend ?? 'webgl', options.backend === 'auto' ? webglRenderer() : null);
   return {
-    modelUrl: new URL(options.modelUrl, base).href,
-    roi: options.roi ?? { mode: 'full' },
-    backend: options.backend ?? 'webgl',
-    wasmPaths: options.wasmPaths,
+    init: {
+      modelUrl: new URL(options.modelUrl, base).href,
+      roi: options.roi ?? { mode: 'full' },
+      backend: choice.backend,
+      wasmPaths: options.wasmPaths ?? (choice.backend === 'wasm' ? DEFAULT_WASM_PATHS : undefined),
+    },
+    choice,
   };
 }
 
@@ -159,6 +167,8 @@ export class ExpressionTracker {
     private readonly engine: EngineHandle,
     private readonly options: Pick<TrackerOptions, 'smoothing' | 'onStateChange'>,
     private readonly workerError: string | null,
+    /** the tfjs backend inference runs on and why (null for a tracker around a supplied engine) */
+    readonly backendChoice: BackendChoice | null = null,
   ) {
     const smoothing = options.smoothing;
     if (smoothing === false) {
@@ -182,14 +192,14 @@ export class ExpressionTracker {
 
   /** Loads the model (and detector), picks worker or main thread, warms up. */
   static async create(options: TrackerOptions): Promise<ExpressionTracker> {
-    const init = engineInit(options);
+    const { init, choice } = engineInit(options);
     const onStage = (stage: LoadStage) => options.onProgress?.({ stage, step: LOAD_STAGES.indexOf(stage) + 1, steps: LOAD_STAGES.length });
     let workerError: string | null = null;
     if (options.worker === false) workerError = 'turned off (worker: false)';
     else if (typeof Worker === 'undefined' || typeof OffscreenCanvas === 'undefined') workerError = 'this browser has no OffscreenCanvas in workers';
     else {
       try {
-        return new ExpressionTracker(await WorkerEngine.start(init, onStage), options, null);
+        return new ExpressionTracker(await WorkerEngine.start(init, onStage), options, null, choice);
       } catch (e) {
         // Only a backend the worker cannot start (typically WebGL in workers) is worth retrying here;
         // a missing or corrupt model fails the same on this thread.
@@ -198,7 +208,7 @@ export class ExpressionTracker {
       }
     }
     const { InferenceEngine } = await import('./engine.js');
-    return new ExpressionTracker(new LocalEngine(await InferenceEngine.create(init, onStage)), options, workerError);
+    return new ExpressionTracker(new LocalEngine(await InferenceEngine.create(init, onStage)), options, workerError, choice);
   }
 
   /**

@@ -3,6 +3,8 @@ import type { ArkitBlendshape, VrmPreset } from '../core/blendshapes.js';
 import type { Expression } from '../core/labels.js';
 import type { MouthBlendshape, VrmViseme } from '../core/mouth-blendshapes.js';
 import type { Box, Placement } from '../core/preprocess.js';
+import type { BackendRequest } from './backend-choice.js';
+import type { WasmPaths } from './wasm-paths.js';
 
 export type { ArkitBlendshape, VrmPreset, VrmViseme, MouthBlendshape, Expression, Box, Placement };
 
@@ -46,10 +48,13 @@ export interface TrackerOptions {
   smoothing?: SmoothingOptions | false;
   /** Run inference in a Web Worker when WebGL works there (default true); else main thread. */
   worker?: boolean;
-  /** default 'webgl'; 'wasm' needs wasmPaths */
-  backend?: 'webgl' | 'wasm' | 'cpu';
-  /** Folder (URL) holding tfjs-backend-wasm's .wasm files, for backend 'wasm'. */
-  wasmPaths?: string;
+  /**
+   * default 'webgl'. 'auto': WebGL on a real GPU, wasm where the GPU is emulated on the CPU
+   * (SwiftShader, llvmpipe) or absent (backend-choice.ts says why); the app's default.
+   */
+  backend?: BackendRequest;
+  /** Where tfjs-backend-wasm's .wasm files are (a folder URL, or one URL per file); default: bundled with the app (wasm-paths.ts). */
+  wasmPaths?: WasmPaths;
   /** Called whenever `state` changes (e.g. WebGL context lost, then recovered). */
   onStateChange?: (state: TrackerState) => void;
   /** Called as create() moves through its stages, for a progress display. */

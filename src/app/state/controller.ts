@@ -7,7 +7,7 @@
 import { clearRoi, loadRoi, saveRoi, type StoredRoi } from '../../capture/roi-store.js';
 import { listCameras, openCameraSource, openDemoSource, openFileSource, type VideoSource } from '../../capture/sources.js';
 import { ExpressionSession } from '../../embed/expression-session.js';
-import { MIN_CALIBRATION_FRAMES, TrackerError, type RoiOptions, type TrackResult } from '../../tracker/index.js';
+import { MIN_CALIBRATION_FRAMES, TrackerError, type BackendRequest, type RoiOptions, type TrackResult } from '../../tracker/index.js';
 import { connectOscBridge, DEFAULT_OSC_BRIDGE_URL, type OscBridgeClient } from '../../bridge/osc-bridge-client.js';
 import { probeMissing } from '../../avatar/fetch-asset.js';
 import { checkNeutral } from './neutral-check.js';
@@ -25,6 +25,8 @@ export interface ControllerOptions {
   input?: 'camera' | 'demo';
   /** run inference in a worker (default true) */
   worker?: boolean;
+  /** tfjs backend (default 'auto': WebGL on a real GPU, wasm on a software one; see tracker/backend-choice.ts) */
+  backend?: BackendRequest;
   /** research session defaults and the collection server to upload to (none: nothing is uploaded) */
   participantId?: string;
   condition?: string;
@@ -148,6 +150,7 @@ export class AppController {
           modelUrl: this.modelUrl,
           roi,
           worker: this.options.worker,
+          backend: this.options.backend ?? 'auto',
           onProgress: (progress) => { if (current()) this.store.setState({ loadProgress: progress }); },
           onStateChange: (state) => {
             if (state === 'context-lost') this.store.setState({ trackerMessage: 'GPU context lost, recovering…' });
@@ -157,7 +160,7 @@ export class AppController {
         if (!tracker || !current()) return;
         this.store.setState({
           trackerStatus: 'ready', trackerMessage: null, loadProgress: null,
-          trackerInWorker: tracker.inWorker, trackerFallback: tracker.workerFallbackReason,
+          trackerInWorker: tracker.inWorker, trackerFallback: tracker.workerFallbackReason, trackerBackend: tracker.backendChoice,
         });
         return;
       } catch (e) {

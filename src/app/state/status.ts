@@ -4,10 +4,10 @@ import type { AppState, OscStatus } from './store.js';
 
 const STAGE_TEXT: Record<LoadProgress['stage'], string> = {
   'fetching-model': 'fetching the model',
-  'starting-gpu': 'starting WebGL',
+  'starting-gpu': 'starting the backend (WebGL or wasm)',
   'building-model': 'building the model',
   'loading-detector': 'loading the face detector',
-  'compiling-shaders': 'compiling GPU shaders (slowest step)',
+  'compiling-shaders': 'warming up (on WebGL: compiling shaders, the slowest step)',
 };
 
 export function describeLoad(progress: LoadProgress | null): string {
@@ -16,10 +16,11 @@ export function describeLoad(progress: LoadProgress | null): string {
 }
 
 /** Where inference runs, and why when it is the main thread (that costs frame rate). */
-export function describeInference(s: Pick<AppState, 'trackerStatus' | 'trackerInWorker' | 'trackerFallback'>): string {
+export function describeInference(s: Pick<AppState, 'trackerStatus' | 'trackerInWorker' | 'trackerFallback' | 'trackerBackend'>): string {
   if (s.trackerStatus !== 'ready') return 'inference: not running';
-  if (s.trackerInWorker) return 'inference: in a worker (off the frame loop)';
-  return `inference: on the main thread${s.trackerFallback ? ` (worker: ${s.trackerFallback})` : ''}`;
+  const backend = s.trackerBackend ? `, ${s.trackerBackend.backend} (${s.trackerBackend.reason})` : '';
+  if (s.trackerInWorker) return `inference: in a worker (off the frame loop)${backend}`;
+  return `inference: on the main thread${s.trackerFallback ? ` (worker: ${s.trackerFallback})` : ''}${backend}`;
 }
 
 /** Speed: render frames/s, tracked frames/s and mean inference time. */

@@ -4,7 +4,7 @@
  * so 30 Hz results never re-render React.
  */
 import { useSyncExternalStore } from 'react';
-import type { LoadProgress, RoiOptions, TrackResult } from '../../tracker/index.js';
+import type { BackendChoice, LoadProgress, RoiOptions, TrackResult } from '../../tracker/index.js';
 import { initialStudyState, type StudyState } from './study.js';
 
 export interface Store<S> {
@@ -64,6 +64,8 @@ export interface AppState {
   trackerInWorker: boolean;
   /** why inference runs on the main thread, when it does (shown: it costs the frame rate) */
   trackerFallback: string | null;
+  /** the tfjs backend inference runs on, and why */
+  trackerBackend: BackendChoice | null;
   /** the tracker's load stage while trackerStatus is 'loading' */
   loadProgress: LoadProgress | null;
   /** tracked frames per second over the last seconds, and the mean inference ms of those frames */
@@ -100,6 +102,7 @@ export const initialAppState: AppState = {
   trackerMessage: null,
   trackerInWorker: false,
   trackerFallback: null,
+  trackerBackend: null,
   loadProgress: null,
   trackRate: 0,
   inferenceMs: null,
