@@ -3,13 +3,13 @@
  * how well a landmark teacher reads the mouth on FER whole faces, measured as docs/mouth.md reports it:
  * AUC of mouth opening for surprise vs neutral, of width for happiness vs neutral, of corner lift
  * for happiness vs neutral (and of corner drop for sadness), mirror consistency (Pearson r between
- * a face's measures and its mirror's), the share of faces screened out, and ms per face.
+ * a face's measures and its mirror's, and between its 13 target weights and its mirror's), the share of faces screened out, and ms per face.
  */
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EXPRESSIONS } from '../../src/core/labels.js';
-import { implausibility, mouthMeasures, type MouthMeasures } from '../../src/core/mouth-blendshapes.js';
+import { MOUTH_BLENDSHAPES, implausibility, mouthBlendshapes, mouthMeasures, type MouthMeasures } from '../../src/core/mouth-blendshapes.js';
 import { selectBackend } from '../backend/select.js';
 import { parseSplit, loadSplit, resolveDataDir } from '../data/ferplus.js';
 import { runCli } from './run-cli.js';
@@ -74,6 +74,12 @@ runCli(async () => {
       opening: mirror((m) => m.opening), width: mirror((m) => m.width), lift: mirror(lift),
       liftLeft: mirror((m) => m.liftLeft), shift: mirror((m) => m.shift), upperLip: mirror((m) => m.upperLip),
     },
+    // Each target weight against the same weight read from the mirror image (its landmarks are mapped
+    // back and its sides swapped by the teacher, as for the measures above): the teacher's own
+    // test-retest reliability, which bounds the r any student can reach against it.
+    blendshapeMirrorR: Object.fromEntries(MOUTH_BLENDSHAPES.map((name) => [name, pearson(
+      both.map((i) => mouthBlendshapes(measures[i]!)[name]), both.map((i) => mouthBlendshapes(mirrored[i]!)[name]),
+    )])),
     screened: { all: screened(null), ...Object.fromEntries(EXPRESSIONS.map((e, c) => [e, screened(c)])) },
     reasons,
   };
