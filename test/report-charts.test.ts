@@ -83,6 +83,8 @@ describe('confusion matrix picture', () => {
 
   it('greys out a class with no images instead of dividing by zero', () => {
     const m = computeMetrics([0, 1, 1, 1, 0], [0, 0, 1, 1, 2]);
+    // Mean recall over the three classes with images (1/2, 2/2, 0/1), not over all eight.
+    expect(m.meanRecall).toBeCloseTo(0.5, 10);
     const svg = parseSvg(confusionSvg({ ...m, split: 'x', occlusion: 'lower' }, 't'));
     const contempt = findAll(svg, (n) => n.attrs['data-true'] === 'contempt');
     expect(contempt.map((c) => c.attrs.fill)).toEqual(Array(8).fill('#f2f2f2'));

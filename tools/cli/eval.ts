@@ -21,7 +21,7 @@ import { runCli } from './run-cli.js';
 const program = addBackendOptions(addScoringOptions(new Command()
   .name('eval')
   .requiredOption('--model <dir>', 'model folder (model.json) or run folder (uses its best model)'))
-  .option('--json <file>', 'write {accuracy, n, split, occlusion, perClass, confusion} here')
+  .option('--json <file>', 'write {accuracy, meanRecall, n, split, occlusion, perClass, confusion} here')
   .option('--svg <file>', 'write a picture of the confusion matrix here (SVG)')
   .option('--task <task>', 'expression | mouth', 'expression')
   .option('--teacher <name>', 'mouth task: the landmark teacher whose targets score it (facemesh | landmark68)', 'facemesh'), { threads: false });
@@ -41,7 +41,7 @@ runCli(async () => {
   if (o.task !== 'expression') throw new Error(`unknown task "${o.task}": expected expression or mouth`);
   const report = await evaluateModelDir(modelDir, resolveDataDir(o.data), split, occlusion, labelMode);
   console.log(`model ${modelDir} on ${report.split} (${report.n} images, ${occlusion} occlusion, ${report.labelMode} labels, backend ${backend.name})`);
-  console.log(`accuracy: ${percent(report.accuracy)}`);
+  console.log(`accuracy: ${percent(report.accuracy)}, mean per-class recall: ${percent(report.meanRecall)}`);
   console.log(perClassTable(report));
   console.log(confusionText(report));
   if (o.json) {

@@ -37,7 +37,7 @@ runCli(async () => {
     command: `npm run report -- ${process.argv.slice(2).join(' ')}`,
   });
   if (readme !== undefined) {
-    writeFileSync(readme, readmeWith(summaryTable(comparison, models)));
+    writeFileSync(readme, readmeWith(summaryTable(comparison, models, reports)));
     written.push(readme);
   }
   for (const f of written) console.log(`wrote ${f}`);

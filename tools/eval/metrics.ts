@@ -6,6 +6,11 @@ export interface Metrics {
   n: number;
   /** Recall of each class (correct / images of that class); null for a class with no images. */
   perClass: Record<string, number | null>;
+  /**
+   * Mean of the per-class recalls over the classes that have images (balanced accuracy): unlike
+   * accuracy, it does not let neutral and happiness (64% of Valid) hide disgust and contempt at 0.
+   */
+  meanRecall: number;
   /** confusion[true][predicted] = count. */
   confusion: number[][];
 }
@@ -30,5 +35,7 @@ export function computeMetrics(predicted: ArrayLike<number>, labels: ArrayLike<n
     const total = confusion[c].reduce((a, b) => a + b, 0);
     perClass[name] = total === 0 ? null : confusion[c][c] / total;
   });
-  return { accuracy: labels.length ? correct / labels.length : 0, n: labels.length, perClass, confusion };
+  const recalls = Object.values(perClass).filter((r): r is number => r !== null);
+  const meanRecall = recalls.length ? recalls.reduce((a, b) => a + b, 0) / recalls.length : 0;
+  return { accuracy: labels.length ? correct / labels.length : 0, n: labels.length, perClass, meanRecall, confusion };
 }

@@ -45,9 +45,9 @@ export function cardMarkdown(c: CardInput): string {
     '',
     'Measured on these exact files by `npm run eval` (the FER+ test split is withheld here):',
     '',
-    '| split | occlusion | images | accuracy |',
-    '|---|---|---:|---:|',
-    ...c.evaluations.map((e) => `| ${e.split} | ${e.occlusion} | ${e.n} | ${percent(e.accuracy)} |`),
+    '| split | occlusion | images | accuracy | mean per-class recall |',
+    '|---|---|---:|---:|---:|',
+    ...c.evaluations.map((e) => `| ${e.split} | ${e.occlusion} | ${e.n} | ${percent(e.accuracy)} | ${percent(e.meanRecall)} |`),
     '',
   ];
   if (main) lines.push(`Per-class recall (${main.occlusion} occlusion):`, '', perClassTable(main), '');

@@ -172,10 +172,7 @@ export function perClassComparison(models: NamedModel[], reports: EvaluationRepo
     const images = reports[0].confusion[c].reduce((a, b) => a + b, 0);
     return `| ${e} | ${images} | ${reports.map((r) => percent(r.perClass[e], 1)).join(' | ')} |`;
   });
-  const mean = reports.map((r) => {
-    const v = Object.values(r.perClass).filter((x): x is number => x !== null);
-    return v.length ? percent(v.reduce((a, b) => a + b, 0) / v.length, 1) : 'n/a';
-  });
+  const mean = reports.map((r) => percent(r.meanRecall, 1));
   return [head, rule, ...rows, `| *mean recall* | | ${mean.join(' | ')} |`].join('\n');
 }
 

@@ -128,17 +128,17 @@ export function modelsTable(models: NamedModel[]): string {
  * what each model costs a headset. Written by `npm run report -- --readme README.md` so that the
  * README can never drift from the report.
  */
-export function summaryTable(c: Comparison, models: NamedModel[]): string {
+export function summaryTable(c: Comparison, models: NamedModel[], reports: EvaluationReport[]): string {
   const rows = c.rows.map((r, i) => {
     const { size, flops } = costText(modelFacts(models[i].dir));
     const vs = r.mcnemar ? `${signedPoints(r.delta)} | ${formatP(r.mcnemar.p)}` : '— | —';
-    return `| ${r.mcnemar ? r.name : `**${r.name}** (baseline)`} | ${r.mcnemar ? percent(r.accuracy) : `**${percent(r.accuracy)}**`} | ${vs} | ${size} | ${flops} |`;
+    return `| ${r.mcnemar ? r.name : `**${r.name}** (baseline)`} | ${r.mcnemar ? percent(r.accuracy) : `**${percent(r.accuracy)}**`} | ${percent(reports[i].meanRecall)} | ${vs} | ${size} | ${flops} |`;
   });
   return [
     `${c.n} images of ${c.split}, ${c.occlusion} occlusion, ${c.labelMode} labels; McNemar's test against ${c.baseline} on the same images.`,
     '',
-    '| model | accuracy | vs baseline (points) | McNemar p | size | MFLOPs / image |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| model | accuracy | mean per-class recall | vs baseline (points) | McNemar p | size | MFLOPs / image |',
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
 }
