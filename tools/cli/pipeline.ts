@@ -48,11 +48,15 @@ async function scoreExport(dir: string, dataDir: string, config: TrainConfig, oc
  * continued, e.g. to add the mouth head) says so instead of the stage's usual story.
  */
 function summaryFor(stage: Stage, config: TrainConfig): string {
+  const branch = config.mouthFrom === 'head' ? 'a Dense layer beside the classifier' : `a conv branch of its own on conv block ${config.mouthFrom.slice('block'.length)}'s output`;
+  if (config.freeze === 'expression') {
+    return `The expression network of \`${config.initFrom}\`, unchanged (frozen: the same class outputs), with a mouth head trained alone on it for ${config.epochs} epochs: ${branch}, giving 13 ARKit mouth blendshapes distilled from a whole-face landmark teacher (docs/mouth.md).`;
+  }
   const fromTeacher = !config.initFrom || basename(config.initFrom) === 'teacher';
   const base = fromTeacher ? SUMMARIES[stage]
     : `Continued for ${config.epochs} epochs from \`${config.initFrom}\` on the ${config.occlusion === 'none' ? 'whole' : `${config.occlusion} half of the`} face with the ${stage} stage's objective${stage === 'baseline' ? ' (cross-entropy on the labels)' : ''}.`;
   const mouth = config.mouthWeight > 0
-    ? ` A second head, trained jointly (weight ${config.mouthWeight}), gives 13 ARKit mouth blendshapes, distilled from a whole-face landmark teacher (docs/mouth.md).`
+    ? ` A second head, trained jointly (weight ${config.mouthWeight}; ${branch}), gives 13 ARKit mouth blendshapes, distilled from a whole-face landmark teacher (docs/mouth.md).`
     : '';
   return base + mouth;
 }
