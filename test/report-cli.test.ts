@@ -146,8 +146,8 @@ describe('npm run report', () => {
       expect(accuracies(text, name)).toBe(accuracies(markdown, name));
     }
     // The baseline's size and cost come from its export.json; the test's own model has none.
-    expect(text).toMatch(/\| \*\*student-baseline\*\* \(baseline\) \| \*\*\d+\.\d\d%\*\* \| — \| — \| 2\.\d\d MB \| \d+\.\d \|/);
-    expect(text).toMatch(/\| student-happier \| \d+\.\d\d% \| [+−]\d+\.\d\d \| [<\d.e -]+ \| n\/a \| n\/a \|/);
+    expect(text).toMatch(/\| \*\*student-baseline\*\* \(baseline\) \| \*\*\d+\.\d\d%\*\* \| \d+\.\d\d% \| — \| — \| 2\.\d\d MB \| \d+\.\d \|/);
+    expect(text).toMatch(/\| student-happier \| \d+\.\d\d% \| \d+\.\d\d% \| [+−]\d+\.\d\d \| [<\d.e -]+ \| n\/a \| n\/a \|/);
   });
 
   it('rejects bad input before the slow part', () => {
