@@ -19,6 +19,8 @@ import { findAll, hasClass, parseSvg } from './helpers/svg.js';
 const tmp = mkdtempSync(join(tmpdir(), 'halfface-report-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const biasedDir = join(tmp, 'student-happier');
+// The same two "stages" on another "seed": the kd student as baseline, and it pushed toward happiness less.
+const replicateDir = join(tmp, 'student-happier-2');
 const teacherRun = join(tmp, 'runs', 'teacher');
 const freshRun = join(tmp, 'runs', 'kd');
 const out = join(tmp, 'reports', 'REPORT.md');
@@ -43,6 +45,7 @@ const record = (epoch: number, validAccuracy: number, best: boolean): EpochRecor
 beforeAll(async () => {
   await selectBackend('wasm', 1);
   await writeBiasedStudent(biasedDir, 1, 3);
+  await writeBiasedStudent(replicateDir, 1, 2);
   // Run folders written with the trainer's own run-dir code: one with three epochs, one not started.
   writeConfig(teacherRun, defaultConfig('teacher', DATA_DIR));
   writeOrigins(teacherRun, [{ role: 'initial weights', dir: 'models/student-baseline', sha256: 'be1e7d4bbbb53a691fee' }]);
@@ -91,7 +94,7 @@ describe('npm run report', () => {
     mkdirSync(join(dirname(out), 'REPORT-files'), { recursive: true });
     writeFileSync(join(dirname(out), 'REPORT-files', 'confusion-01-old-model.png'), 'old picture');
     writeFileSync(join(dirname(out), 'REPORT-files', 'notes.txt'), 'keep me');
-    const r = cli(['--models', STUDENT_DIR, biasedDir, '--runs', teacherRun, freshRun, '--limit', '100', '--out', out, '--readme', readme]);
+    const r = cli(['--models', STUDENT_DIR, biasedDir, '--replicate', `models/student-kd,${replicateDir}`, '--runs', teacherRun, freshRun, '--limit', '100', '--out', out, '--readme', readme]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     markdown = readFileSync(out, 'utf8');
@@ -148,6 +151,29 @@ describe('npm run report', () => {
     // The baseline's size and cost come from its export.json; the test's own model has none.
     expect(text).toMatch(/\| \*\*student-baseline\*\* \(baseline\) \| \*\*\d+\.\d\d%\*\* \| \d+\.\d\d% \| — \| — \| 2\.\d\d MB \| \d+\.\d \|/);
     expect(text).toMatch(/\| student-happier \| \d+\.\d\d% \| \d+\.\d\d% \| [+−]\d+\.\d\d \| [<\d.e -]+ \| n\/a \| n\/a \|/);
+  });
+
+  it('tests each stage across the replicates, in the report and the README, from the same numbers', () => {
+    expect(markdown).toContain('## Across seeds');
+    const replicate = markdown.match(/Replicate 2, against its own baseline \(student-kd\):\n\n([\s\S]*?)\n\n/)?.[1] ?? '';
+    const own = (table: string, name: string) => Number(table.match(new RegExp(`\\| (?:\\*\\*)?${name}(?:\\*\\*)? (?:\\(baseline\\) )?\\| (\\d+\\.\\d\\d)%`))?.[1]);
+    const first = markdown.split('## Across seeds')[0];
+    // The pooled row's mean is the mean of the stage's accuracy in each replicate, each against its own baseline.
+    const [a1, a2] = [own(first, 'student-happier'), own(replicate, 'student-happier-2')];
+    const [b1, b2] = [own(first, 'student-baseline'), own(replicate, 'student-kd')];
+    for (const x of [a1, a2, b1, b2]) expect(x).toBeGreaterThan(0);
+    const pooledRow = markdown.match(/\| student-happier \| (\d+\.\d\d)% \| ([+−]\d+\.\d\d), ([+−]\d+\.\d\d) \| ([+−]\d+\.\d\d) \| ([+−][\d.]+) to ([+−][\d.]+) \| (\d+) \| ([<\d.e -]+) \|/);
+    expect(pooledRow, markdown).not.toBeNull();
+    const points = (t: string) => Number(t.replace('−', '-'));
+    expect(Number(pooledRow![1])).toBeCloseTo((a1 + a2) / 2, 1);
+    expect(points(pooledRow![2])).toBeCloseTo(a1 - b1, 1);
+    expect(points(pooledRow![3])).toBeCloseTo(a2 - b2, 1);
+    expect(points(pooledRow![4])).toBeCloseTo((a1 - b1 + a2 - b2) / 2, 1);
+    expect(points(pooledRow![5])).toBeLessThanOrEqual(points(pooledRow![4]));
+    expect(points(pooledRow![6])).toBeGreaterThanOrEqual(points(pooledRow![4]));
+    expect(markdown).toContain('sign-flip');
+    const text = readFileSync(readme, 'utf8');
+    expect(text).toContain(pooledRow![0]);
   });
 
   it('rejects bad input before the slow part', () => {

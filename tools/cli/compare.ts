@@ -9,19 +9,19 @@
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { comparisonNote, comparisonTable, perClassComparison, pooledNote, poolReplicates, pooledTable } from '../report/compare.js';
-import { addComparisonOptions, parseReplicate, readComparisonOptions } from './comparison-options.js';
+import { comparisonNote, comparisonTable, perClassComparison, pooledNote, pooledTable } from '../report/compare.js';
+import { addComparisonOptions, parseReplicate, readComparisonOptions, REPLICATE_HELP } from './comparison-options.js';
 import { runCli } from './run-cli.js';
 
 const program = addComparisonOptions(new Command().name('compare'))
-  .option('--replicate <dirs>', 'the same stages as --models, comma-separated, trained on another seed (repeatable)', parseReplicate)
+  .option('--replicate <dirs>', REPLICATE_HELP, parseReplicate)
   .option('--json <file>', 'write the table, every model\'s metrics and predictions, and the labels here');
 
 runCli(async () => {
   program.parse();
   const o = program.opts();
   const { models, limit, score } = readComparisonOptions(o, (o.replicate as string[][] | undefined) ?? []);
-  const { backend, split, reports, comparison, replicateComparisons, replicateReports } = await score();
+  const { backend, split, reports, comparison, replicateComparisons, pooled } = await score();
   console.log('');
   console.log(comparisonTable(comparison));
   for (const [k, c] of replicateComparisons.entries()) {
@@ -30,15 +30,11 @@ runCli(async () => {
     console.log('');
     console.log(comparisonTable(c));
   }
-  const replicates = [comparison, ...replicateComparisons];
-  const pooled = replicates.length > 1
-    ? poolReplicates(replicates.map((c, k) => ({ comparison: c, reports: k === 0 ? reports : replicateReports[k - 1] })), split.labels)
-    : null;
   if (pooled) {
     console.log('');
-    console.log(pooledTable(replicates, pooled));
+    console.log(pooledTable(pooled.comparisons, pooled.rows));
     console.log('');
-    console.log(pooledNote(pooled));
+    console.log(pooledNote(pooled.rows));
   }
   console.log('');
   console.log(comparisonNote(comparison));
@@ -47,7 +43,7 @@ runCli(async () => {
   if (o.json) {
     mkdirSync(dirname(o.json), { recursive: true });
     const out = {
-      comparison, replicates: replicateComparisons, pooled, backend: backend.name, limit, labels: Array.from(split.labels), names: split.names,
+      comparison, replicates: replicateComparisons, pooled: pooled?.rows ?? null, backend: backend.name, limit, labels: Array.from(split.labels), names: split.names,
       models: models.map((m, i) => ({ ...m, ...reports[i] })),
     };
     writeFileSync(o.json, JSON.stringify(out, null, 2));

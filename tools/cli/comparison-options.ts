@@ -7,7 +7,7 @@ import { parseLabelMode } from '../../src/core/labels.js';
 import { parseOcclusion } from '../../src/core/occlusion.js';
 import { selectBackend } from '../backend/select.js';
 import { parseSplit, resolveDataDir } from '../data/ferplus.js';
-import { buildComparison, evaluateModels, nameModels, parseLimit, pickBaseline } from '../report/compare.js';
+import { buildComparison, evaluateModels, nameModels, parseLimit, pickBaseline, poolReplicates, type Pooled } from '../report/compare.js';
 import { resolveModelDir } from './model-path.js';
 import { addBackendOptions, addScoringOptions } from './options.js';
 
@@ -18,6 +18,8 @@ export function addComparisonOptions(program: Command): Command {
   addScoringOptions(program).option('--limit <n>', 'score only the first N images of the split (quick checks); 0 = all');
   return addBackendOptions(program, { threads: true });
 }
+
+export const REPLICATE_HELP = 'the same stages as --models, comma-separated, trained on another seed (repeatable): each stage is then tested across the seeds';
 
 /** `--replicate a,b,c`: the same stages as --models, in the same order, trained on another seed. */
 export function parseReplicate(value: string, previous: string[][] = []): string[][] {
@@ -56,7 +58,11 @@ export function readComparisonOptions(o: Record<string, unknown>, replicates: st
     const comparison = compareGroup(0);
     const replicateComparisons = replicates.map((_, k) => compareGroup(k + 1));
     const replicateReports = replicates.map((_, k) => everyReport.slice(...group(k + 1)));
-    return { backend, split: data, reports, comparison, replicateComparisons, replicateReports };
+    const comparisons = [comparison, ...replicateComparisons];
+    const pooled: Pooled | null = comparisons.length > 1
+      ? { comparisons, rows: poolReplicates(comparisons.map((c, k) => ({ comparison: c, reports: k === 0 ? reports : replicateReports[k - 1] })), data.labels) }
+      : null;
+    return { backend, split: data, reports, comparison, replicateComparisons, replicateReports, pooled };
   };
   return { models, limit, score };
 }

@@ -225,6 +225,12 @@ export function poolReplicates(replicates: Replicate[], labels: ArrayLike<number
   });
 }
 
+/** Every replicate's comparison (the --models one first) and each stage pooled across them. */
+export interface Pooled {
+  comparisons: Comparison[];
+  rows: PooledRow[];
+}
+
 const interval = ([lo, hi]: [number, number]) => `${signedPoints(lo)} to ${signedPoints(hi)}`;
 
 /** The pooled table, in markdown: one row per stage, each replicate's difference beside the pooled test. */

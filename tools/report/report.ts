@@ -11,7 +11,7 @@ import { formatP } from '../eval/mcnemar.js';
 import type { TrainConfig } from '../train/config.js';
 import { epochsTrained, readEpochs, readOrigins, runPaths, type EpochRecord, type Origin } from '../train/run-dir.js';
 import { writeConfusionSvg, writeCurvesSvg } from './charts.js';
-import { comparisonNote, comparisonTable, perClassComparison, signedPoints, type Comparison, type NamedModel } from './compare.js';
+import { comparisonNote, comparisonTable, perClassComparison, pooledNote, pooledTable, signedPoints, type Comparison, type NamedModel, type Pooled } from './compare.js';
 
 /** Published results, quoted from the papers (each row names its source). Never computed here. */
 export const PUBLISHED = [
@@ -128,7 +128,7 @@ export function modelsTable(models: NamedModel[]): string {
  * what each model costs a headset. Written by `npm run report -- --readme README.md` so that the
  * README can never drift from the report.
  */
-export function summaryTable(c: Comparison, models: NamedModel[], reports: EvaluationReport[]): string {
+export function summaryTable(c: Comparison, models: NamedModel[], reports: EvaluationReport[], pooled: Pooled | null = null): string {
   const rows = c.rows.map((r, i) => {
     const { size, flops } = costText(modelFacts(models[i].dir));
     const vs = r.mcnemar ? `${signedPoints(r.delta)} | ${formatP(r.mcnemar.p)}` : '— | —';
@@ -140,6 +140,7 @@ export function summaryTable(c: Comparison, models: NamedModel[], reports: Evalu
     '| model | accuracy | mean per-class recall | vs baseline (points) | McNemar p | size | MFLOPs / image |',
     '|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
+    ...(pooled ? ['', pooledTable(pooled.comparisons, pooled.rows)] : []),
   ].join('\n');
 }
 
@@ -193,6 +194,8 @@ export interface ReportInput {
   curvesNote?: string;
   generated: Date;
   command?: string;
+  /** The stages trained again on other seeds (--replicate), each tested across the seeds. */
+  pooled?: Pooled | null;
 }
 
 export function reportMarkdown(x: ReportInput): string {
@@ -207,6 +210,12 @@ export function reportMarkdown(x: ReportInput): string {
   out.push(comparisonTable(c), '');
   out.push(comparisonNote(c), '');
   out.push(modelsTable(x.models), '');
+  if (x.pooled) {
+    out.push('## Across seeds', '');
+    x.pooled.comparisons.slice(1).forEach((r, k) => out.push(`Replicate ${k + 2}, against its own baseline (${r.baseline}):`, '', comparisonTable(r), ''));
+    out.push(pooledTable(x.pooled.comparisons, x.pooled.rows), '');
+    out.push(pooledNote(x.pooled.rows), '');
+  }
   out.push('## Published numbers, side by side', '');
   out.push(publishedTable(c, x.limit), '');
   out.push(
