@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, resumedConfig, withDefaultSources } from '../tools/train/config.js';
+import { defaultConfig, replicateRunName, replicateSeed, resumedConfig, withDefaultSources } from '../tools/train/config.js';
 import { readConfig } from '../tools/train/run-dir.js';
 
 const sources = (stage: Parameters<typeof defaultConfig>[0], runs: string) => {
@@ -28,6 +28,33 @@ describe('stage sources', () => {
     mkdirSync(join(runs, 'kd'), { recursive: true }); // started, but no best model yet
     expect(sources('triplet', runs)).toMatchObject({ initFrom: join(runs, 'teacher'), teacher: join(runs, 'teacher') });
     expect(sources('concat', runs).concat).toEqual({ kd: 'models/student-kd', triplet: 'models/student-triplet' });
+  });
+});
+
+describe('replicates', () => {
+  it('share the teacher, join their own students in the concat, and never fall back to the committed models', () => {
+    const runs = mkdtempSync(join(tmpdir(), 'halfface-runs-'));
+    for (const run of ['teacher', 'kd-r2']) {
+      mkdirSync(join(runs, run, 'best'), { recursive: true });
+      writeFileSync(join(runs, run, 'best', 'model.json'), '{}');
+    }
+    const r2 = (stage: Parameters<typeof defaultConfig>[0]) => withDefaultSources(defaultConfig(stage, 'data'), runs, 'models', 2);
+    expect(r2('kd')).toMatchObject({ initFrom: join(runs, 'teacher'), teacher: join(runs, 'teacher') });
+    // triplet-r2 has not trained yet: its run folder, not replicate 1's committed model.
+    expect(r2('concat').concat).toEqual({ kd: join(runs, 'kd-r2'), triplet: join(runs, 'triplet-r2') });
+    expect(withDefaultSources(defaultConfig('concat', 'data'), runs, 'models', 1).concat).toEqual({ kd: 'models/student-kd', triplet: 'models/student-triplet' });
+  });
+
+  it('train in their own folders on seeds no other run of the pipeline uses', () => {
+    expect(['teacher', 'kd', 'concat'].map((s) => replicateRunName(s as 'kd', 1))).toEqual(['teacher', 'kd', 'concat']);
+    expect(['teacher', 'kd', 'concat'].map((s) => replicateRunName(s as 'kd', 3))).toEqual(['teacher', 'kd-r3', 'concat-r3']);
+    const stages = ['baseline', 'kd', 'triplet', 'concat'] as const;
+    const seeds = (r: number) => stages.map((s) => replicateSeed(s, r, defaultConfig(s, 'data').seed));
+    expect(seeds(1)).toEqual(stages.map((s) => defaultConfig(s, 'data').seed));
+    for (const r of [1, 2, 3]) expect(seeds(r)[1]).not.toBe(seeds(r)[2]); // kd and triplet differ within a replicate
+    const used = [1, 2, 3].map((r) => new Set(seeds(r)));
+    for (const [i, a] of used.entries()) for (const b of used.slice(i + 1)) expect([...a].filter((x) => b.has(x))).toEqual([]);
+    expect(replicateSeed('teacher', 3, 1)).toBe(1);
   });
 });
 

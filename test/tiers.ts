@@ -21,7 +21,7 @@ export type Tier = (typeof TIERS)[number];
  */
 export const DATA_FILES = [
   'augment', 'batch-order', 'collect-reliability', 'collect-server', 'compare-cli', 'core-preprocess', 'distillation',
-  'ferplus-loader', 'fold', 'labels', 'mouth-eval', 'mouth-targets', 'occlusion', 'osc-bridge', 'report-charts', 'report-cli',
+  'ferplus-loader', 'fold', 'labels', 'mouth-eval', 'mouth-targets', 'occlusion', 'osc-bridge', 'pipeline-cli', 'report-charts', 'report-cli',
   'research-recorder', 'score-model', 'teacher-cache', 'trainer-accounting', 'training', 'unfold',
 ].map((name) => `test/${name}.test.ts`);
 

@@ -1,9 +1,10 @@
 /**
- * npm run pipeline -- --data DIR
+ * npm run pipeline -- --data DIR [--architecture teacher --label-mode probability --teacher-views 8 --replicates 3]
  * teacher → baseline → kd → triplet → concat → eval → export, resuming whatever is already done.
- * Each stage trains in runs/<stage>; models go to models/<name> with a card.
+ * Each stage trains in runs/<stage> (replicate r of a student in runs/<stage>-r<r>); models go to
+ * models/<name> with a card.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { cpSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Occlusion } from '../../src/core/occlusion.js';
@@ -16,7 +17,8 @@ import { writeCard, type CardInput } from '../report/card.js';
 import { exportModelInto, parseQuantize, QUANTIZE_CHOICES } from '../model/export.js';
 import { replaceFolder } from '../model/file-io.js';
 import { CONCAT_MARGIN, pickShipped } from '../train/ship.js';
-import { defaultConfig, MODEL_NAMES, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
+import { defaultConfig, MODEL_NAMES, REPLICATE_SEED_STEP, replicateRunName, replicateSeed, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
+import { applyTrainFlags, parseFlagValue, trainFlag } from '../train/flags.js';
 import { readConfig, readEpochs, readOrigins, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { train } from '../train/trainer.js';
@@ -61,6 +63,12 @@ function summaryFor(stage: Stage, config: TrainConfig): string {
   return base + mouth;
 }
 
+/**
+ * Train flags the pipeline passes to every run it starts: the students' size, targets and cached
+ * teacher views (issue 17), and a run's length and data for quick checks.
+ */
+const PIPELINE_SETTINGS = ['--architecture', '--label-mode', '--teacher-views', '--augment', '--epochs', '--limit-train', '--limit-valid'];
+
 const program = addBackendOptions(addDataOption(new Command()
   .name('pipeline'))
   .option('--runs <dir>', 'where the runs live', 'runs')
@@ -68,7 +76,20 @@ const program = addBackendOptions(addDataOption(new Command()
   .option('--stages <list>', 'stages to train, comma-separated', STAGES.join(','))
   .option('--no-train', 'only evaluate, export and write cards from the best models the runs have so far')
   .option('--quantize <dtype>', `students' weights (and so models/halfface): ${QUANTIZE_CHOICES.join(' | ')}; the teacher stays float32`, 'none')
-  .option('--flip-average', 'models/halfface averages the face and its mirror image inside its graph (twice the compute); the stages\' own models stay plain'), { threads: false });
+  .option('--flip-average', 'models/halfface averages the face and its mirror image inside its graph (twice the compute); the stages\' own models stay plain')
+  .option('--replicates <n>', `train every student stage n times, on other seeds (replicate r in runs/<stage>-r<r>, seeds + ${REPLICATE_SEED_STEP}(r - 1)); only replicate 1 is exported to --models`, '1'), { threads: false });
+// The settings a whole pipeline may change for every run it starts, read and checked as `npm run
+// train` reads them. A run that exists keeps its own config.json.
+for (const entry of PIPELINE_SETTINGS.map(trainFlag)) {
+  program.option(`${entry.flag} ${entry.arg}`, `${entry.help}; every run the pipeline starts`, (raw: string) => {
+    try {
+      parseFlagValue(entry, raw);
+      return raw;
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  });
+}
 
 runCli(async () => {
   program.parse();
@@ -80,12 +101,23 @@ runCli(async () => {
   const backend = await selectBackend(o.backend);
   console.log(`backend: ${backend.name} — ${backend.detail}`);
 
+  const replicates = Number(o.replicates);
+  if (!Number.isInteger(replicates) || replicates < 1) throw new Error(`--replicates must be a whole number >= 1, got "${o.replicates}"`);
   if (o.train) {
-    for (const stage of stages) {
-      const runDir = join(o.runs, stage);
-      const config = existsSync(join(runDir, 'config.json')) ? readConfig(runDir) : withDefaultSources(defaultConfig(stage, dataDir), o.runs, o.models);
-      console.log(`\n== ${stage} (${runDir})`);
-      await train(config, runDir, objectiveFor(stage));
+    // Replicate by replicate, so that each finished replicate is a complete set of stages.
+    for (let r = 1; r <= replicates; r++) {
+      for (const stage of stages) {
+        if (r > 1 && stage === 'teacher') continue;
+        const runDir = join(o.runs, replicateRunName(stage, r));
+        let config: TrainConfig;
+        if (existsSync(join(runDir, 'config.json'))) config = readConfig(runDir);
+        else {
+          const base = defaultConfig(stage, dataDir);
+          config = applyTrainFlags(withDefaultSources({ ...base, seed: replicateSeed(stage, r, base.seed) }, o.runs, o.models, r), o);
+        }
+        console.log(`\n== ${stage}${r > 1 ? `, replicate ${r}` : ''} (${runDir}, seed ${config.seed}, ${config.architecture}, ${config.labelMode} labels)`);
+        await train(config, runDir, objectiveFor(stage));
+      }
     }
   }
 
@@ -145,5 +177,13 @@ runCli(async () => {
       });
     });
     console.log(`\nshipped models/halfface = ${MODEL_NAMES[best.stage]} (best lower-half accuracy on FER2013Valid: ${why})`);
+  }
+  if (replicates > 1) {
+    // The replicates stay run folders: the report scores their best models and tests each stage across seeds.
+    const students = stages.filter((s) => s !== 'teacher');
+    // Replicate 1 as exported (its cards' folders, with their size and cost), the others as trained.
+    const list = (r: number) => students.map((s) => (r === 1 ? join(o.models, MODEL_NAMES[s]) : join(o.runs, replicateRunName(s, r))));
+    const more = Array.from({ length: replicates - 1 }, (_, k) => `--replicate ${list(k + 2).join(',')}`).join(' ');
+    console.log(`\nEvery stage across the ${replicates} replicates, seed-paired: npm run report -- --models ${list(1).join(' ')} ${more} --readme README.md`);
   }
 });

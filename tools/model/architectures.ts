@@ -163,14 +163,15 @@ export function buildModel(name: ArchitectureName, seed = 1, batchNormMomentum =
 export const CONCAT_BRANCHES = ['kd_', 'triplet_'] as const;
 
 /**
- * The paper's concatenation stage as ONE graph: two student backbones side by side on the same
- * face, their embeddings concatenated (512-d, layer "embedding"), then the usual head.
+ * The paper's concatenation stage as ONE graph: two student backbones (of the students'
+ * architecture) side by side on the same face, their embeddings concatenated (512-d, layer
+ * "embedding"), then the usual head.
  */
-export function buildConcatModel(seed = 1): tf.LayersModel {
+export function buildConcatModel(seed = 1, architecture: ArchitectureName = 'student'): tf.LayersModel {
   const input = faceInput();
-  const branches = CONCAT_BRANCHES.map((prefix, i) => backbone(input, 'student', { seed: seed + i, batchNormMomentum: 0.99, prefix }).embedding);
+  const branches = CONCAT_BRANCHES.map((prefix, i) => backbone(input, architecture, { seed: seed + i, batchNormMomentum: 0.99, prefix }).embedding);
   const embedding = tf.layers.concatenate({ name: 'embedding' }).apply(branches) as tf.SymbolicTensor;
-  const { logits, probabilities } = head(embedding, ARCHITECTURES.student.dropout, seed * 1000 + 999);
+  const { logits, probabilities } = head(embedding, ARCHITECTURES[architecture].dropout, seed * 1000 + 999);
   return tf.model({ inputs: input, outputs: [probabilities, logits, embedding], name: 'halfface_concat' });
 }
 

@@ -146,16 +146,32 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
  * stage it builds on when this machine trained it, else that stage's committed model (an exported
  * model is restored to its training graph, see tools/model/unfold.ts). The teacher starts fresh.
  */
-export function withDefaultSources(config: TrainConfig, runsDir = 'runs', modelsDir = 'models'): TrainConfig {
-  const source = (stage: Stage) => [join(runsDir, stage), join(modelsDir, MODEL_NAMES[stage])].find(holdsModel) ?? join(runsDir, stage);
+export function withDefaultSources(config: TrainConfig, runsDir = 'runs', modelsDir = 'models', replicate = 1): TrainConfig {
+  // The teacher is shared by every replicate; a replicate's concat joins that replicate's students,
+  // which only this machine's runs hold (the committed models are replicate 1's).
+  const source = (stage: Stage, r = 1) => {
+    const run = join(runsDir, replicateRunName(stage, r));
+    return [run, ...(r === 1 ? [join(modelsDir, MODEL_NAMES[stage])] : [])].find(holdsModel) ?? run;
+  };
   const student = config.stage === 'baseline' || config.stage === 'kd' || config.stage === 'triplet';
   return {
     ...config,
     initFrom: student ? source('teacher') : null,
     teacher: config.stage === 'kd' || config.stage === 'triplet' ? source('teacher') : null,
-    concat: config.stage === 'concat' ? { kd: source('kd'), triplet: source('triplet') } : { kd: null, triplet: null },
+    concat: config.stage === 'concat' ? { kd: source('kd', replicate), triplet: source('triplet', replicate) } : { kd: null, triplet: null },
   };
 }
+
+/**
+ * Replicates: every student stage trained again on other seeds, so that a stage's effect can be
+ * told from a seed's (issue 17: >= 3 seeds per stage, tools/eval/seed-test.ts). Replicate 1 is the
+ * pipeline's usual run (runs/<stage>, seeds as defaultConfig); replicate r lives in
+ * runs/<stage>-r<r> and shifts every stage's seed by REPLICATE_SEED_STEP * (r - 1), which keeps kd
+ * and triplet on different seeds within a replicate and no two replicates alike.
+ */
+export const REPLICATE_SEED_STEP = 10;
+export const replicateRunName = (stage: Stage, replicate: number) => (replicate === 1 || stage === 'teacher' ? stage : `${stage}-r${replicate}`);
+export const replicateSeed = (stage: Stage, replicate: number, base: number) => (stage === 'teacher' ? base : base + REPLICATE_SEED_STEP * (replicate - 1));
 
 export function learningRateAt(config: TrainConfig, epochProgress: number): number {
   const t = Math.min(1, Math.max(0, epochProgress / config.epochs));

@@ -129,7 +129,7 @@ function freezeExpression(model: tf.LayersModel, config: TrainConfig): { feature
 
 async function freshModel(config: TrainConfig, trainSplit: TrainingSplit, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
   const model = config.stage === 'concat'
-    ? buildConcatModel(config.seed)
+    ? buildConcatModel(config.seed, config.architecture)
     : buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99, { mouth: trainsMouth(config), mouthFrom: config.mouthFrom });
   try {
     let filled: tf.layers.Layer[] = [];
@@ -162,6 +162,10 @@ async function startConcat(model: tf.LayersModel, config: TrainConfig, calibrati
       heads.push(logits);
       filled.forEach((l) => { l.trainable = false; });
       if (logits.length === 0) throw new Error(`${source} has no 'logits' layer to start the concat head from`);
+      const branch = model.layers.filter((l) => l.name.startsWith(prefix) && l.getWeights().length > 0);
+      if (filled.length < branch.length) {
+        throw new Error(`${source} fills ${filled.length} of the ${branch.length} layers of the concat's ${prefix}* branch: the concat must have the students' architecture (--architecture; this one is ${config.architecture})`);
+      }
       log(`initialised ${filled.length} layers (${prefix}*) from ${source}, frozen`);
     }
     // The head starts as the average of the two students' logits (their plain ensemble), so

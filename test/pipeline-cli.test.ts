@@ -1,0 +1,73 @@
+/**
+ * `npm run pipeline` end to end on real FER+ faces, shrunk to minutes: the settings it passes to
+ * every run, replicates on their own seeds and folders, the exported model with its card, and bad
+ * flags refused before anything trains.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../tools/train/config.js';
+import { readConfig, readEpochs } from '../tools/train/run-dir.js';
+import { DATA_DIR } from './helpers/data.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'halfface-pipeline-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const runs = join(tmp, 'runs');
+const models = join(tmp, 'models');
+
+function cli(args: string[]): { out: string; err: string; code: number } {
+  try {
+    const out = execFileSync('npx', ['tsx', 'tools/cli/pipeline.ts', '--data', DATA_DIR, '--backend', 'wasm', '--runs', runs, '--models', models, ...args], { encoding: 'utf8', stdio: 'pipe' });
+    return { out, err: '', code: 0 };
+  } catch (e) {
+    const x = e as { stdout: string; stderr: string; status: number };
+    return { out: x.stdout, err: x.stderr, code: x.status };
+  }
+}
+
+describe('npm run pipeline', () => {
+  let run: { out: string; err: string; code: number };
+
+  beforeAll(() => {
+    // The committed teacher stands in for a trained one: the students start from it.
+    cpSync('models/teacher', join(models, 'teacher'), { recursive: true });
+    run = cli(['--stages', 'baseline', '--replicates', '2', '--label-mode', 'probability', '--epochs', '1', '--limit-train', '256', '--limit-valid', '128']);
+  });
+
+  it('trains every replicate in its own folder, on its own seed, with the settings given', () => {
+    expect(run.code, run.err).toBe(0);
+    const seed = defaultConfig('baseline', DATA_DIR).seed;
+    for (const [dir, expected] of [['baseline', seed], ['baseline-r2', seed + 10]] as const) {
+      const config = readConfig(join(runs, dir));
+      expect(config).toMatchObject({ stage: 'baseline', seed: expected, labelMode: 'probability', epochs: 1, limitTrain: 256, limitValid: 128, initFrom: join(models, 'teacher') });
+      expect(readEpochs(join(runs, dir))).toHaveLength(1);
+    }
+    expect(existsSync(join(runs, 'baseline-r3'))).toBe(false);
+  });
+
+  it('exports replicate 1 with its card and ships it; the others stay runs, named in the report command', () => {
+    expect(existsSync(join(models, 'student-baseline', 'model.json'))).toBe(true);
+    expect(existsSync(join(models, 'student-baseline-r2'))).toBe(false);
+    expect(readFileSync(join(models, 'student-baseline', 'README.md'), 'utf8')).toContain('probability');
+    expect(existsSync(join(models, 'halfface', 'model.json'))).toBe(true);
+    expect(run.out).toContain(`npm run report -- --models ${join(models, 'student-baseline')} --replicate ${join(runs, 'baseline-r2')}`);
+  });
+
+  it('resumes instead of training again', () => {
+    const before = readFileSync(join(runs, 'baseline-r2', 'metrics.jsonl'), 'utf8');
+    const again = cli(['--stages', 'baseline', '--replicates', '2', '--epochs', '1', '--limit-train', '256', '--limit-valid', '128']);
+    expect(again.code, again.err).toBe(0);
+    expect(readFileSync(join(runs, 'baseline-r2', 'metrics.jsonl'), 'utf8')).toBe(before);
+  });
+
+  it('refuses bad flags before it trains', () => {
+    for (const [flag, value, message] of [['--replicates', '0', /--replicates must be a whole number >= 1/], ['--label-mode', 'votes', /--label-mode/], ['--architecture', 'huge', /--architecture/]] as const) {
+      const r = cli(['--stages', 'kd', flag, value, '--runs', join(tmp, 'never')]);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toMatch(message);
+      expect(existsSync(join(tmp, 'never'))).toBe(false);
+    }
+  });
+});
