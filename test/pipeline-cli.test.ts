@@ -4,7 +4,7 @@
  * flags refused before anything trains.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,8 @@ describe('npm run pipeline', () => {
     expect(existsSync(join(models, 'student-baseline-r2'))).toBe(false);
     expect(readFileSync(join(models, 'student-baseline', 'README.md'), 'utf8')).toContain('probability');
     expect(existsSync(join(models, 'halfface', 'model.json'))).toBe(true);
+    // Exported before the next replicate began: a machine lost mid-campaign leaves it to commit.
+    expect(statSync(join(models, 'student-baseline', 'model.json')).mtimeMs).toBeLessThan(statSync(join(runs, 'baseline-r2', 'config.json')).mtimeMs);
     expect(run.out).toContain(`npm run report -- --models ${join(models, 'student-baseline')} --replicate ${join(runs, 'baseline-r2')}`);
   });
 

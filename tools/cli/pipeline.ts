@@ -103,30 +103,29 @@ runCli(async () => {
 
   const replicates = Number(o.replicates);
   if (!Number.isInteger(replicates) || replicates < 1) throw new Error(`--replicates must be a whole number >= 1, got "${o.replicates}"`);
-  if (o.train) {
-    // Replicate by replicate, so that each finished replicate is a complete set of stages.
-    for (let r = 1; r <= replicates; r++) {
-      for (const stage of stages) {
-        if (r > 1 && stage === 'teacher') continue;
-        const runDir = join(o.runs, replicateRunName(stage, r));
-        let config: TrainConfig;
-        if (existsSync(join(runDir, 'config.json'))) config = readConfig(runDir);
-        else {
-          const base = defaultConfig(stage, dataDir);
-          config = applyTrainFlags(withDefaultSources({ ...base, seed: replicateSeed(stage, r, base.seed) }, o.runs, o.models, r), o);
-        }
-        console.log(`\n== ${stage}${r > 1 ? `, replicate ${r}` : ''} (${runDir}, seed ${config.seed}, ${config.architecture}, ${config.labelMode} labels)`);
-        await train(config, runDir, objectiveFor(stage));
+
+  const trainStage = async (stage: Stage, r: number) => {
+    const runDir = join(o.runs, replicateRunName(stage, r));
+    let config: TrainConfig;
+    if (existsSync(join(runDir, 'config.json'))) config = readConfig(runDir);
+    else {
+      const base = defaultConfig(stage, dataDir);
+      config = applyTrainFlags(withDefaultSources({ ...base, seed: replicateSeed(stage, r, base.seed) }, o.runs, o.models, r), o);
+      const from = config.initFrom;
+      if (from && existsSync(join(from, 'config.json')) && !readState(from)?.finished) {
+        console.warn(`note: ${from} has not finished training: the ${stage} run starts from its best epoch so far`);
       }
     }
-  }
+    console.log(`\n== ${stage}${r > 1 ? `, replicate ${r}` : ''} (${runDir}, seed ${config.seed}, ${config.architecture}, ${config.labelMode} labels)`);
+    await train(config, runDir, objectiveFor(stage));
+  };
 
   const shipped: { stage: Stage; accuracy: number; card: CardInput }[] = [];
-  for (const stage of stages) {
+  const exportStage = async (stage: Stage) => {
     const runDir = join(o.runs, stage);
     if (!existsSync(join(runDir, 'best', 'model.json'))) {
       console.log(`${stage}: no best model yet, nothing to export`);
-      continue;
+      return;
     }
     const out = join(o.models, MODEL_NAMES[stage]);
     const config = readConfig(runDir);
@@ -150,6 +149,13 @@ runCli(async () => {
     const { exportInfo, evaluations } = card;
     console.log(`${stage} -> ${out}: ${evaluations.map((e) => `${e.occlusion} ${percent(e.accuracy)}`).join(', ')}, ${(exportInfo.bytes / 1e6).toFixed(2)} MB`);
     if (stage !== 'teacher') shipped.push({ stage, accuracy: evaluations[0].accuracy, card });
+  };
+
+  // Each stage is exported as soon as it has trained, so that a machine lost mid-pipeline leaves
+  // every finished stage's model behind to commit; the replicates come after the shipped model.
+  for (const stage of stages) {
+    if (o.train) await trainStage(stage, 1);
+    await exportStage(stage);
   }
 
   // The headset model: the best student on the lower half. The concat runs two students, so it
@@ -177,6 +183,9 @@ runCli(async () => {
       });
     });
     console.log(`\nshipped models/halfface = ${MODEL_NAMES[best.stage]} (best lower-half accuracy on FER2013Valid: ${why})`);
+  }
+  if (o.train) {
+    for (let r = 2; r <= replicates; r++) for (const stage of stages) if (stage !== 'teacher') await trainStage(stage, r);
   }
   if (replicates > 1) {
     // The replicates stay run folders: the report scores their best models and tests each stage across seeds.
