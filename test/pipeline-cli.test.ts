@@ -57,11 +57,17 @@ describe('npm run pipeline', () => {
     expect(run.out).toContain(`npm run report -- --models ${join(models, 'student-baseline')} --replicate ${join(runs, 'baseline-r2')}`);
   });
 
-  it('resumes instead of training again', () => {
+  it('resumes instead of training again, and never ships a student without the mouth head over one with it', () => {
     const before = readFileSync(join(runs, 'baseline-r2', 'metrics.jsonl'), 'utf8');
+    // The committed headset model has the mouth head; this pipeline's students have none.
+    rmSync(join(models, 'halfface'), { recursive: true });
+    cpSync('models/halfface', join(models, 'halfface'), { recursive: true });
+    const shippedBefore = readFileSync(join(models, 'halfface', 'weights.bin'));
     const again = cli(['--stages', 'baseline', '--replicates', '2', '--epochs', '1', '--limit-train', '256', '--limit-valid', '128']);
     expect(again.code, again.err).toBe(0);
     expect(readFileSync(join(runs, 'baseline-r2', 'metrics.jsonl'), 'utf8')).toBe(before);
+    expect(again.out).toContain('models/halfface stays as it is: it has the mouth head');
+    expect(readFileSync(join(models, 'halfface', 'weights.bin')).equals(shippedBefore)).toBe(true);
   });
 
   it('refuses bad flags before it trains', () => {

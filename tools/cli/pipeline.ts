@@ -15,7 +15,7 @@ import { evaluateMouthModelDir, type MouthReport } from '../eval/mouth.js';
 import { percent } from '../eval/format.js';
 import { writeCard, type CardInput } from '../report/card.js';
 import { exportModelInto, parseQuantize, QUANTIZE_CHOICES } from '../model/export.js';
-import { replaceFolder } from '../model/file-io.js';
+import { loadModelFromDir, replaceFolder } from '../model/file-io.js';
 import { CONCAT_MARGIN, pickShipped } from '../train/ship.js';
 import { defaultConfig, MODEL_NAMES, REPLICATE_SEED_STEP, replicateRunName, replicateSeed, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
 import { applyTrainFlags, parseFlagValue, trainFlag } from '../train/flags.js';
@@ -38,6 +38,17 @@ const SUMMARIES: Record<Stage, string> = {
  * with the mouth head, the head against the landmark teacher (issue 18). `name` is the folder the
  * export will become.
  */
+/** Whether the exported model in `dir` gives the mouth blendshapes beside the classes. */
+async function outputsMouth(dir: string): Promise<boolean> {
+  if (!existsSync(join(dir, 'model.json'))) return false;
+  const model = await loadModelFromDir(dir);
+  try {
+    return model.outputs.length > 1;
+  } finally {
+    model.dispose();
+  }
+}
+
 async function scoreExport(dir: string, dataDir: string, config: TrainConfig, occlusions: Occlusion[], name: string): Promise<{ evaluations: EvaluationReport[]; mouth?: MouthReport }> {
   const evaluations: EvaluationReport[] = [];
   for (const occlusion of occlusions) evaluations.push({ ...await evaluateModelDir(dir, dataDir, 'FER2013Valid', occlusion, config.labelMode), model: name });
@@ -161,9 +172,13 @@ runCli(async () => {
   // The headset model: the best student on the lower half. The concat runs two students, so it
   // doubles the headset's inference cost: it ships only when it beats the best single student by
   // CONCAT_MARGIN.
-  if (shipped.length) {
-    const best = pickShipped(shipped);
-    const target = join(o.models, 'halfface');
+  const best = shipped.length ? pickShipped(shipped) : null;
+  const target = join(o.models, 'halfface');
+  if (best && !best.card.mouth && await outputsMouth(target)) {
+    // The app's avatar mouth follows the shipped model's mouth head (issue 18): a student without
+    // one would silently take it away.
+    console.log(`\nmodels/halfface stays as it is: it has the mouth head, ${MODEL_NAMES[best.stage]} (the best student, ${percent(best.accuracy)}) has not. Give it one with npm run train -- --stage ${best.stage} --init ${join(o.runs, best.stage)} --freeze expression --mouth-weight 1 --mouth-from block2 (docs/mouth.md), then export that run as models/halfface.`);
+  } else if (best) {
     const why = `${shipped.map((s) => `${s.stage} ${percent(s.accuracy)}`).join(', ')}; the concat must beat the best single student by ${(CONCAT_MARGIN * 100).toFixed(1)} points, since it runs two students`;
     await replaceFolder(target, async (temp) => {
       let { exportInfo, evaluations, mouth } = best.card;
