@@ -118,8 +118,8 @@ describe('app with a fake camera showing real faces', () => {
     console.log(`[e2e-camera] ${last.trackedFrames} frames tracked; settled samples happy ${happy.length}, surprised ${surprised.length}; ` +
       `smile ${mean(happy, smile).toFixed(3)} vs ${mean(surprised, smile).toFixed(3)}, jawOpen ${mean(happy, jaw).toFixed(3)} vs ${mean(surprised, jaw).toFixed(3)}, ` +
       `browInnerUp ${mean(happy, brows).toFixed(3)} vs ${mean(surprised, brows).toFixed(3)}; labels ${JSON.stringify(countLabels(samples))}`);
-    // The shipped model tells these two expressions apart clearly (smile ~0.8 vs ~0.2 with the
-    // baseline student): the margins below leave room for another model, not for a broken one.
+    // The shipped model tells these two expressions apart clearly: the margins below leave room for
+    // another model, not for a broken one.
     const shapes = Object.keys(last.morph).filter((k) => !k.startsWith('eyeBlink'));
     const change = shapes.reduce((sum, k) => sum + Math.abs(mean(happy, (s) => s.morph[k] ?? 0) - mean(surprised, (s) => s.morph[k] ?? 0)), 0);
     console.log(`[e2e-camera] summed change of ${shapes.length} morph weights between the segments: ${change.toFixed(3)}`);
@@ -129,7 +129,10 @@ describe('app with a fake camera showing real faces', () => {
     const rate = (last.trackedFrames - first.trackedFrames) / (SAMPLE_FOR_MS / 1000);
     const why = `the avatar did not follow the clip; tracking ran at ${rate.toFixed(2)} frames/s (is another process using the CPU?)`;
     expect(change, why).toBeGreaterThan(0.5);
-    expect(mean(happy, smile), why).toBeGreaterThan(mean(surprised, smile) + 0.2);
+    // The smile is measured by the mouth head, on the landmark teacher's scale: its targets average
+    // 0.47 on happy FER2013Valid faces and 0.15 on surprised ones (0.26 vs 0.06 on this clip's faces
+    // through the app), less far apart than the expression-derived smile of a model without the head.
+    expect(mean(happy, smile), why).toBeGreaterThan(mean(surprised, smile) + 0.1);
     // Brows come from the expression (surprise raises them). The jaw is not asserted: with the mouth
     // head it is measured, and some of these surprised faces have a nearly closed mouth (the landmark
     // teacher's jawOpen: 0.42, 0.02, 0.84); test/e2e-mouth.test.ts checks it against a drawn mouth.
