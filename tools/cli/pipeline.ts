@@ -16,7 +16,7 @@ import { percent } from '../eval/format.js';
 import { writeCard, type CardInput } from '../report/card.js';
 import { exportModelInto, parseQuantize, QUANTIZE_CHOICES } from '../model/export.js';
 import { loadModelFromDir, replaceFolder } from '../model/file-io.js';
-import { CONCAT_MARGIN, pickShipped } from '../train/ship.js';
+import { CONCAT_MARGIN, fitsHeadset, HEADSET_BUDGET, pickShipped } from '../train/ship.js';
 import { defaultConfig, MODEL_NAMES, REPLICATE_SEED_STEP, replicateRunName, replicateSeed, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
 import { applyTrainFlags, parseFlagValue, trainFlag } from '../train/flags.js';
 import { readConfig, readEpochs, readOrigins, readState } from '../train/run-dir.js';
@@ -131,7 +131,7 @@ runCli(async () => {
     await train(config, runDir, objectiveFor(stage));
   };
 
-  const shipped: { stage: Stage; accuracy: number; card: CardInput }[] = [];
+  const shipped: { stage: Stage; accuracy: number; bytes: number; flops: number; card: CardInput }[] = [];
   const exportStage = async (stage: Stage) => {
     const runDir = join(o.runs, stage);
     if (!existsSync(join(runDir, 'best', 'model.json'))) {
@@ -159,7 +159,7 @@ runCli(async () => {
     });
     const { exportInfo, evaluations } = card;
     console.log(`${stage} -> ${out}: ${evaluations.map((e) => `${e.occlusion} ${percent(e.accuracy)}`).join(', ')}, ${(exportInfo.bytes / 1e6).toFixed(2)} MB`);
-    if (stage !== 'teacher') shipped.push({ stage, accuracy: evaluations[0].accuracy, card });
+    if (stage !== 'teacher') shipped.push({ stage, accuracy: evaluations[0].accuracy, bytes: exportInfo.bytes, flops: exportInfo.flops, card });
   };
 
   // Each stage is exported as soon as it has trained, so that a machine lost mid-pipeline leaves
@@ -179,10 +179,14 @@ runCli(async () => {
     // one would silently take it away.
     console.log(`\nmodels/halfface stays as it is: it has the mouth head, ${MODEL_NAMES[best.stage]} (the best student, ${percent(best.accuracy)}) has not. Give it one with npm run train -- --stage ${best.stage} --init ${join(o.runs, best.stage)} --freeze expression --mouth-weight 1 --mouth-from block2 (docs/mouth.md), then export that run as models/halfface.`);
   } else if (best) {
-    const why = `${shipped.map((s) => `${s.stage} ${percent(s.accuracy)}`).join(', ')}; the concat must beat the best single student by ${(CONCAT_MARGIN * 100).toFixed(1)} points, since it runs two students`;
+    const over = shipped.filter((s) => !fitsHeadset(s)).map((s) => `${s.stage} is over the headset's budget (${(s.flops / 1e6).toFixed(0)} MFLOPs, ${(s.bytes / 1e6).toFixed(2)} MB)`);
+    const why = [`${shipped.map((s) => `${s.stage} ${percent(s.accuracy)}`).join(', ')}; the concat must beat the best single student by ${(CONCAT_MARGIN * 100).toFixed(1)} points, since it runs two students`, ...over].join('; ');
+    // Flip averaging runs the network twice: only where twice still fits the budget.
+    const flip = o.flipAverage && fitsHeadset({ bytes: best.bytes, flops: 2 * best.flops });
+    if (o.flipAverage && !flip) console.log(`no flip averaging for models/halfface: ${MODEL_NAMES[best.stage]} twice is ${(2 * best.flops / 1e6).toFixed(0)} MFLOPs, over the headset's ${HEADSET_BUDGET.flops / 1e6}`);
     await replaceFolder(target, async (temp) => {
       let { exportInfo, evaluations, mouth } = best.card;
-      if (o.flipAverage) {
+      if (flip) {
         // Only the headset model averages over the mirror image: the stages' own models stay plain,
         // so that they compare like for like and later stages can start from them.
         exportInfo = await exportModelInto(join(o.runs, best.stage, 'best'), temp, { quantize, flipAverage: true });
@@ -193,7 +197,7 @@ runCli(async () => {
       writeCard(temp, {
         ...best.card, exportInfo, evaluations, mouth,
         name: 'halfface (the headset model)',
-        summary: `The model the app and the library load by default. It is **${MODEL_NAMES[best.stage]}**${o.flipAverage ? ', its outputs averaged over the face and its mirror image' : ''}: ${best.card.summary}`,
+        summary: `The model the app and the library load by default. It is **${MODEL_NAMES[best.stage]}**${flip ? ', its outputs averaged over the face and its mirror image' : ''}: ${best.card.summary}`,
         notes: [`Chosen as the best lower-half accuracy on FER2013Valid among the students available: ${why}.`, ...best.card.notes],
       });
     });
