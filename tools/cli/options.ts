@@ -5,6 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { LABEL_MODES } from '../../src/core/labels.js';
 import { SPLITS } from '../data/ferplus.js';
+import { parseFlagValue, type TrainFlag } from '../train/flags.js';
 
 export function addDataOption(program: Command): Command {
   return program.option('--data <dir>', 'FER+ folder (default: $HALFFACE_DATA, else shared/datasets/ferplus beside the repo or a parent)');
@@ -29,4 +30,23 @@ function wholeNumber(flag: string): (raw: string) => number {
 export function addBackendOptions(program: Command, { threads }: { threads: boolean }): Command {
   program.option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu', 'auto');
   return threads ? program.option('--threads <n>', 'wasm threads (0 = one per core)', wholeNumber('--threads')) : program;
+}
+
+/**
+ * Training settings flags (tools/train/flags.ts), each checked by its config key's check as it is
+ * parsed, so a bad value stops here, by name. The text is kept: applyTrainFlags turns it into the
+ * config value.
+ */
+export function addTrainFlags(program: Command, entries: readonly TrainFlag[], helpSuffix = ''): Command {
+  for (const entry of entries) {
+    program.option(`${entry.flag} ${entry.arg}`, entry.help + helpSuffix, (raw: string) => {
+      try {
+        parseFlagValue(entry, raw);
+        return raw;
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message);
+      }
+    });
+  }
+  return program;
 }

@@ -4,7 +4,7 @@
  * Each stage trains in runs/<stage> (replicate r of a student in runs/<stage>-r<r>); models go to
  * models/<name> with a card.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { cpSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Occlusion } from '../../src/core/occlusion.js';
@@ -18,11 +18,11 @@ import { exportModelInto, parseQuantize, QUANTIZE_CHOICES } from '../model/expor
 import { loadModelFromDir, replaceFolder } from '../model/file-io.js';
 import { CONCAT_MARGIN, fitsHeadset, HEADSET_BUDGET, pickShipped } from '../train/ship.js';
 import { defaultConfig, MODEL_NAMES, REPLICATE_SEED_STEP, replicateRunName, replicateSeed, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
-import { applyTrainFlags, parseFlagValue, trainFlag } from '../train/flags.js';
+import { applyTrainFlags, trainFlag } from '../train/flags.js';
 import { readConfig, readEpochs, readOrigins, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { train } from '../train/trainer.js';
-import { addBackendOptions, addDataOption } from './options.js';
+import { addBackendOptions, addDataOption, addTrainFlags } from './options.js';
 import { runCli } from './run-cli.js';
 
 const SUMMARIES: Record<Stage, string> = {
@@ -91,16 +91,7 @@ const program = addBackendOptions(addDataOption(new Command()
   .option('--replicates <n>', `train every student stage n times, on other seeds (replicate r in runs/<stage>-r<r>, seeds + ${REPLICATE_SEED_STEP}(r - 1)); only replicate 1 is exported to --models`, '1'), { threads: false });
 // The settings a whole pipeline may change for every run it starts, read and checked as `npm run
 // train` reads them. A run that exists keeps its own config.json.
-for (const entry of PIPELINE_SETTINGS.map(trainFlag)) {
-  program.option(`${entry.flag} ${entry.arg}`, `${entry.help}; every run the pipeline starts`, (raw: string) => {
-    try {
-      parseFlagValue(entry, raw);
-      return raw;
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
-  });
-}
+addTrainFlags(program, PIPELINE_SETTINGS.map(trainFlag), '; every run the pipeline starts');
 
 runCli(async () => {
   program.parse();

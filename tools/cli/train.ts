@@ -3,7 +3,7 @@
  * Trains one stage; --resume continues a killed run from its last checkpoint
  * (npm run train -- --resume --out runs/teacher: the stage and settings come from the run).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { parseChoice } from '../../src/core/parse-choice.js';
 import { selectBackend } from '../backend/select.js';
@@ -13,7 +13,7 @@ import { applyTrainFlags, parseFlagValue, TRAIN_FLAGS, trainFlag } from '../trai
 import { readConfig, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { removeRun, train } from '../train/trainer.js';
-import { addBackendOptions, addDataOption } from './options.js';
+import { addBackendOptions, addDataOption, addTrainFlags } from './options.js';
 import { runCli } from './run-cli.js';
 
 const program = addBackendOptions(addDataOption(new Command()
@@ -24,18 +24,7 @@ const program = addBackendOptions(addDataOption(new Command()
   .option('--resume', 'continue the run in --out from its checkpoint: its saved config wins, except --epochs, --backend and --threads')
   .option('--fresh', 'delete --out and start again')
   .option('--no-progress', 'no live progress bar, plain progress lines instead (the default when output goes to a file)');
-// Each settings flag is checked by its config key's check as it is parsed: a bad value stops here,
-// by name. The text is kept; applyTrainFlags turns it into the config value.
-for (const entry of TRAIN_FLAGS) {
-  program.option(`${entry.flag} ${entry.arg}`, entry.help, (raw: string) => {
-    try {
-      parseFlagValue(entry, raw);
-      return raw;
-    } catch (e) {
-      throw new InvalidArgumentError((e as Error).message);
-    }
-  });
-}
+addTrainFlags(program, TRAIN_FLAGS);
 
 runCli(async () => {
   program.parse();
