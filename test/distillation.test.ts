@@ -80,6 +80,12 @@ describe('distillation stages', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('a concat takes its students\' architecture, and refuses students of another', async () => {
+    // The students here are of the compact network: a concat of the teacher's network cannot hold them.
+    await expect(train(tiny('concat', { architecture: 'teacher', concat: { kd: dir('kd'), triplet: dir('triplet') } }), dir('concat-wide'), objectiveFor('concat'), { log: quiet, progress: false, maxBatches: 0 }))
+      .rejects.toThrow(/no layer of .*kd fits the kd_\* branch/);
+  });
+
   it('concat starts from the ensemble: its first logits are the mean of both students\' on real faces', async () => {
     // maxBatches 0: build the model, checkpoint it untrained, stop.
     await train(tiny('concat', { concat: { kd: dir('kd'), triplet: dir('triplet') } }), dir('concat-start'), objectiveFor('concat'), { log: quiet, progress: false, maxBatches: 0 });
