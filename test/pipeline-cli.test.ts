@@ -33,7 +33,8 @@ describe('npm run pipeline', () => {
   beforeAll(() => {
     // The committed teacher stands in for a trained one: the students start from it.
     cpSync('models/teacher', join(models, 'teacher'), { recursive: true });
-    run = cli(['--stages', 'baseline', '--replicates', '2', '--label-mode', 'probability', '--epochs', '1', '--limit-train', '256', '--limit-valid', '128']);
+    // The compact network keeps this quick whatever models/teacher is; float16 keeps it in the headset's budget.
+    run = cli(['--stages', 'baseline', '--replicates', '2', '--architecture', 'student', '--label-mode', 'probability', '--epochs', '1', '--limit-train', '256', '--limit-valid', '128', '--quantize', 'float16']);
   });
 
   it('trains every replicate in its own folder, on its own seed, with the settings given', () => {
@@ -41,7 +42,7 @@ describe('npm run pipeline', () => {
     const seed = defaultConfig('baseline', DATA_DIR).seed;
     for (const [dir, expected] of [['baseline', seed], ['baseline-r2', seed + 10]] as const) {
       const config = readConfig(join(runs, dir));
-      expect(config).toMatchObject({ stage: 'baseline', seed: expected, labelMode: 'probability', epochs: 1, limitTrain: 256, limitValid: 128, initFrom: join(models, 'teacher') });
+      expect(config).toMatchObject({ stage: 'baseline', seed: expected, architecture: 'student', labelMode: 'probability', epochs: 1, limitTrain: 256, limitValid: 128, initFrom: join(models, 'teacher') });
       expect(readEpochs(join(runs, dir))).toHaveLength(1);
     }
     expect(existsSync(join(runs, 'baseline-r3'))).toBe(false);
@@ -63,7 +64,7 @@ describe('npm run pipeline', () => {
     rmSync(join(models, 'halfface'), { recursive: true });
     cpSync('models/halfface', join(models, 'halfface'), { recursive: true });
     const shippedBefore = readFileSync(join(models, 'halfface', 'weights.bin'));
-    const again = cli(['--stages', 'baseline', '--replicates', '2', '--epochs', '1', '--limit-train', '256', '--limit-valid', '128']);
+    const again = cli(['--stages', 'baseline', '--replicates', '2', '--epochs', '1', '--limit-train', '256', '--limit-valid', '128', '--quantize', 'float16']);
     expect(again.code, again.err).toBe(0);
     expect(readFileSync(join(runs, 'baseline-r2', 'metrics.jsonl'), 'utf8')).toBe(before);
     expect(again.out).toContain('models/halfface stays as it is: it has the mouth head');

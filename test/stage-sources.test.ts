@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, replicateRunName, replicateSeed, resumedConfig, withDefaultSources } from '../tools/train/config.js';
-import { readConfig } from '../tools/train/run-dir.js';
+import { modelArchitecture, readConfig } from '../tools/train/run-dir.js';
 
 const sources = (stage: Parameters<typeof defaultConfig>[0], runs: string) => {
   const c = withDefaultSources(defaultConfig(stage, 'data'), runs, 'models');
@@ -28,6 +28,25 @@ describe('stage sources', () => {
     mkdirSync(join(runs, 'kd'), { recursive: true }); // started, but no best model yet
     expect(sources('triplet', runs)).toMatchObject({ initFrom: join(runs, 'teacher'), teacher: join(runs, 'teacher') });
     expect(sources('concat', runs).concat).toEqual({ kd: 'models/student-kd', triplet: 'models/student-triplet' });
+  });
+});
+
+describe('student architecture', () => {
+  it('is the architecture of the network a student starts from, the concat its students\'', () => {
+    const runs = mkdtempSync(join(tmpdir(), 'halfface-runs-'));
+    // The committed models: the compact network (models/teacher may be either).
+    expect(withDefaultSources(defaultConfig('concat', 'data'), runs, 'models').architecture).toBe('student');
+    // A teacher run of the VGG-style network: its first convolution is 32 wide.
+    mkdirSync(join(runs, 'teacher', 'best'), { recursive: true });
+    const conv = (filters: number) => ({ class_name: 'Conv2D', name: 'block1_conv1', config: { name: 'block1_conv1', filters } });
+    writeFileSync(join(runs, 'teacher', 'best', 'model.json'), JSON.stringify({ modelTopology: { class_name: 'Model', config: { layers: [{ class_name: 'InputLayer', name: 'face', config: {} }, conv(32)] } } }));
+    for (const stage of ['baseline', 'kd', 'triplet'] as const) expect(withDefaultSources(defaultConfig(stage, 'data'), runs, 'models').architecture).toBe('teacher');
+    expect(withDefaultSources(defaultConfig('teacher', 'data'), runs, 'models').architecture).toBe('student');
+    // Inside a flip-averaged export too.
+    expect(modelArchitecture('models/halfface')).toBe('student');
+    // A width no architecture has: the default stays.
+    writeFileSync(join(runs, 'teacher', 'best', 'model.json'), JSON.stringify({ modelTopology: { config: { layers: [conv(24)] } } }));
+    expect(withDefaultSources(defaultConfig('kd', 'data'), runs, 'models').architecture).toBe('student');
   });
 });
 

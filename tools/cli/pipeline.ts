@@ -1,5 +1,5 @@
 /**
- * npm run pipeline -- --data DIR [--architecture teacher --label-mode probability --teacher-views 8 --replicates 3]
+ * npm run pipeline -- --data DIR [--label-mode probability --teacher-views 8 --replicates 3 --quantize float16]
  * teacher → baseline → kd → triplet → concat → eval → export, resuming whatever is already done.
  * Each stage trains in runs/<stage> (replicate r of a student in runs/<stage>-r<r>); models go to
  * models/<name> with a card.

@@ -8,7 +8,7 @@ import type { Occlusion } from '../../src/core/occlusion.js';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../data/augment.js';
 import type { BatchOrder } from '../data/batch-order.js';
 import type { ArchitectureName, MouthSource } from '../model/architectures.js';
-import { holdsModel } from './run-dir.js';
+import { holdsModel, modelArchitecture } from './run-dir.js';
 
 /**
  * In pipeline order, the paper's: one network every student starts from, then the students. The
@@ -109,8 +109,9 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
   const seeds: Record<Stage, number> = { teacher: 1, baseline: 3, kd: 2, triplet: 3, concat: 1 };
   return {
     stage,
-    // The paper's teacher and students share one architecture; the larger "teacher" network is
-    // there for machines that can afford training it from scratch (--architecture teacher).
+    // The paper's teacher and students share one architecture: withDefaultSources gives a student
+    // the architecture of the teacher it starts from. The compact network is the default for a
+    // teacher trained from scratch; the larger one (--architecture teacher) is the one we train now.
     architecture: 'student',
     occlusion: stage === 'teacher' ? 'none' : 'lower',
     dataDir,
@@ -154,8 +155,12 @@ export function withDefaultSources(config: TrainConfig, runsDir = 'runs', models
     return [run, ...(r === 1 ? [join(modelsDir, MODEL_NAMES[stage])] : [])].find(holdsModel) ?? run;
   };
   const student = config.stage === 'baseline' || config.stage === 'kd' || config.stage === 'triplet';
+  // A student is of the network it starts from (all of the teacher's weights then carry over), the
+  // concat of its students'; --architecture, applied after, still chooses otherwise.
+  const startsFrom = student ? source('teacher') : config.stage === 'concat' ? source('kd', replicate) : null;
   return {
     ...config,
+    architecture: (startsFrom && modelArchitecture(startsFrom)) || config.architecture,
     initFrom: student ? source('teacher') : null,
     teacher: config.stage === 'kd' || config.stage === 'triplet' ? source('teacher') : null,
     concat: config.stage === 'concat' ? { kd: source('kd', replicate), triplet: source('triplet', replicate) } : { kd: null, triplet: null },

@@ -1,6 +1,7 @@
 /** The files of one run folder: config, metrics log, checkpoint, best model. */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ARCHITECTURES, type ArchitectureName } from '../model/architectures.js';
 import type { TrainConfig } from './config.js';
 import { checkConfig, ConfigError } from './config-check.js';
 
@@ -61,6 +62,37 @@ export function bestModelDir(source: string): string {
 
 /** Whether a run or model folder holds a model to load. */
 export const holdsModel = (dir: string) => existsSync(join(bestModelDir(dir), 'model.json'));
+
+/**
+ * The architecture of the network in a run or model folder (a flip-averaged or concat graph
+ * included), told by the width of its first convolution in model.json without loading any weights;
+ * null when there is no model or it is none of ARCHITECTURES.
+ */
+export function modelArchitecture(dir: string): ArchitectureName | null {
+  const path = join(bestModelDir(dir), 'model.json');
+  if (!existsSync(path)) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+  const widthOfFirstConv = (node: unknown): number | null => {
+    if (Array.isArray(node)) {
+      for (const child of node) {
+        const found = widthOfFirstConv(child);
+        if (found !== null) return found;
+      }
+      return null;
+    }
+    if (typeof node !== 'object' || node === null) return null;
+    const layer = node as { name?: unknown; config?: { filters?: unknown } };
+    if (typeof layer.name === 'string' && layer.name.endsWith('block1_conv1') && typeof layer.config?.filters === 'number') return layer.config.filters;
+    return widthOfFirstConv(Object.values(node));
+  };
+  const width = widthOfFirstConv((json as { modelTopology?: unknown }).modelTopology);
+  return (Object.keys(ARCHITECTURES) as ArchitectureName[]).find((a) => ARCHITECTURES[a].blocks[0] === width) ?? null;
+}
 
 export function writeConfig(dir: string, config: TrainConfig): void {
   mkdirSync(dir, { recursive: true });
