@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, replicateRunName, replicateSeed, resumedConfig, withDefaultSources } from '../tools/train/config.js';
+import { defaultConfig, replicateRunName, replicateSeed, resumedConfig, withDefaultSources, withStartArchitecture } from '../tools/train/config.js';
 import { modelArchitecture, readConfig } from '../tools/train/run-dir.js';
 
 const sources = (stage: Parameters<typeof defaultConfig>[0], runs: string) => {
@@ -32,21 +32,25 @@ describe('stage sources', () => {
 });
 
 describe('student architecture', () => {
-  it('is the architecture of the network a student starts from, the concat its students\'', () => {
+  it('is the architecture of the network a run starts from, the concat its students\'', () => {
     const runs = mkdtempSync(join(tmpdir(), 'halfface-runs-'));
+    const architecture = (stage: Parameters<typeof defaultConfig>[0], change: Partial<ReturnType<typeof defaultConfig>> = {}) =>
+      withStartArchitecture({ ...withDefaultSources(defaultConfig(stage, 'data'), runs, 'models'), ...change }).architecture;
     // The committed models: the compact network (models/teacher may be either).
-    expect(withDefaultSources(defaultConfig('concat', 'data'), runs, 'models').architecture).toBe('student');
+    expect(architecture('concat')).toBe('student');
     // A teacher run of the VGG-style network: its first convolution is 32 wide.
     mkdirSync(join(runs, 'teacher', 'best'), { recursive: true });
     const conv = (filters: number) => ({ class_name: 'Conv2D', name: 'block1_conv1', config: { name: 'block1_conv1', filters } });
     writeFileSync(join(runs, 'teacher', 'best', 'model.json'), JSON.stringify({ modelTopology: { class_name: 'Model', config: { layers: [{ class_name: 'InputLayer', name: 'face', config: {} }, conv(32)] } } }));
-    for (const stage of ['baseline', 'kd', 'triplet'] as const) expect(withDefaultSources(defaultConfig(stage, 'data'), runs, 'models').architecture).toBe('teacher');
-    expect(withDefaultSources(defaultConfig('teacher', 'data'), runs, 'models').architecture).toBe('student');
+    for (const stage of ['baseline', 'kd', 'triplet'] as const) expect(architecture(stage)).toBe('teacher');
+    // A teacher from scratch, or a student told --init none, keeps the default.
+    expect(architecture('teacher')).toBe('student');
+    expect(architecture('kd', { initFrom: null })).toBe('student');
     // Inside a flip-averaged export too.
     expect(modelArchitecture('models/halfface')).toBe('student');
     // A width no architecture has: the default stays.
     writeFileSync(join(runs, 'teacher', 'best', 'model.json'), JSON.stringify({ modelTopology: { config: { layers: [conv(24)] } } }));
-    expect(withDefaultSources(defaultConfig('kd', 'data'), runs, 'models').architecture).toBe('student');
+    expect(architecture('kd')).toBe('student');
   });
 });
 

@@ -17,7 +17,7 @@ import { writeCard, type CardInput } from '../report/card.js';
 import { exportModelInto, parseQuantize, QUANTIZE_CHOICES } from '../model/export.js';
 import { loadModelFromDir, replaceFolder } from '../model/file-io.js';
 import { CONCAT_MARGIN, fitsHeadset, HEADSET_BUDGET, pickShipped } from '../train/ship.js';
-import { defaultConfig, MODEL_NAMES, REPLICATE_SEED_STEP, replicateRunName, replicateSeed, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
+import { defaultConfig, MODEL_NAMES, REPLICATE_SEED_STEP, replicateRunName, replicateSeed, STAGES, withDefaultSources, withStartArchitecture, type Stage, type TrainConfig } from '../train/config.js';
 import { applyTrainFlags, trainFlag } from '../train/flags.js';
 import { readConfig, readEpochs, readOrigins, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
@@ -113,6 +113,7 @@ runCli(async () => {
     else {
       const base = defaultConfig(stage, dataDir);
       config = applyTrainFlags(withDefaultSources({ ...base, seed: replicateSeed(stage, r, base.seed) }, o.runs, o.models, r), o);
+      if (o.architecture === undefined) config = withStartArchitecture(config);
       const from = config.initFrom;
       if (from && existsSync(join(from, 'config.json')) && !readState(from)?.finished) {
         console.warn(`note: ${from} has not finished training: the ${stage} run starts from its best epoch so far`);

@@ -155,16 +155,22 @@ export function withDefaultSources(config: TrainConfig, runsDir = 'runs', models
     return [run, ...(r === 1 ? [join(modelsDir, MODEL_NAMES[stage])] : [])].find(holdsModel) ?? run;
   };
   const student = config.stage === 'baseline' || config.stage === 'kd' || config.stage === 'triplet';
-  // A student is of the network it starts from (all of the teacher's weights then carry over), the
-  // concat of its students'; --architecture, applied after, still chooses otherwise.
-  const startsFrom = student ? source('teacher') : config.stage === 'concat' ? source('kd', replicate) : null;
   return {
     ...config,
-    architecture: (startsFrom && modelArchitecture(startsFrom)) || config.architecture,
     initFrom: student ? source('teacher') : null,
     teacher: config.stage === 'kd' || config.stage === 'triplet' ? source('teacher') : null,
     concat: config.stage === 'concat' ? { kd: source('kd', replicate), triplet: source('triplet', replicate) } : { kd: null, triplet: null },
   };
+}
+
+/**
+ * A run is of the network it starts from, so that all of its weights carry over (a student of the
+ * teacher's; the concat of its kd student's). For a config whose --architecture was not given:
+ * after the sources and flags, which may name another start or none.
+ */
+export function withStartArchitecture(config: TrainConfig): TrainConfig {
+  const from = config.stage === 'concat' ? config.concat.kd : config.initFrom;
+  return { ...config, architecture: (from && modelArchitecture(from)) || config.architecture };
 }
 
 /**
