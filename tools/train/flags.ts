@@ -49,7 +49,7 @@ export const TRAIN_FLAGS: readonly TrainFlag[] = [
   { flag: '--batch-order', arg: '<order>', kind: 'text', path: 'batchOrder', help: `${BATCH_ORDERS.join(' | ')} (default: stratified for triplet, else shuffled)` },
   { flag: '--lr', arg: '<x>', kind: 'number', path: 'learningRate', help: 'peak learning rate (Adam, cosine decay)' },
   { flag: '--patience', arg: '<n>', kind: 'number', path: 'patience', help: 'early-stopping patience in epochs (0 = off)' },
-  { flag: '--architecture', arg: '<name>', kind: 'text', path: 'architecture', help: `network to train: ${Object.keys(ARCHITECTURES).join(' | ')} (default student, for every stage)` },
+  { flag: '--architecture', arg: '<name>', kind: 'text', path: 'architecture', help: `network to train: ${Object.keys(ARCHITECTURES).join(' | ')} (default: that of the network the run starts from, else student)` },
   { flag: '--occlusion', arg: '<mode>', kind: 'text', path: 'occlusion', help: 'what the trained network sees: none | lower | upper' },
   { flag: '--label-mode', arg: '<mode>', kind: 'text', path: 'labelMode', help: `${LABEL_MODES.join(' | ')}` },
   {
