@@ -51,7 +51,10 @@ describe('npm run pipeline', () => {
   it('exports replicate 1 with its card and ships it; the others stay runs, named in the report command', () => {
     expect(existsSync(join(models, 'student-baseline', 'model.json'))).toBe(true);
     expect(existsSync(join(models, 'student-baseline-r2'))).toBe(false);
-    expect(readFileSync(join(models, 'student-baseline', 'README.md'), 'utf8')).toContain('probability');
+    const card = readFileSync(join(models, 'student-baseline', 'README.md'), 'utf8');
+    expect(card).toContain('"labelMode": "probability"');
+    // Trained on the vote distribution, scored on the majority protocol like every card: 3191 Valid faces.
+    expect(card).toMatch(/\| FER2013Valid \| lower \| 3191 \| \d+\.\d\d% \|/);
     expect(existsSync(join(models, 'halfface', 'model.json'))).toBe(true);
     // Exported before the next replicate began: a machine lost mid-campaign leaves it to commit.
     expect(statSync(join(models, 'student-baseline', 'model.json')).mtimeMs).toBeLessThan(statSync(join(runs, 'baseline-r2', 'config.json')).mtimeMs);

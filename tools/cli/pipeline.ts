@@ -51,7 +51,8 @@ async function outputsMouth(dir: string): Promise<boolean> {
 
 async function scoreExport(dir: string, dataDir: string, config: TrainConfig, occlusions: Occlusion[], name: string): Promise<{ evaluations: EvaluationReport[]; mouth?: MouthReport }> {
   const evaluations: EvaluationReport[] = [];
-  for (const occlusion of occlusions) evaluations.push({ ...await evaluateModelDir(dir, dataDir, 'FER2013Valid', occlusion, config.labelMode), model: name });
+  // On the majority protocol we report on (as validation in training), whatever labels the run trained on.
+  for (const occlusion of occlusions) evaluations.push({ ...await evaluateModelDir(dir, dataDir, 'FER2013Valid', occlusion, 'majority'), model: name });
   if (config.mouthWeight <= 0) return { evaluations };
   return { evaluations, mouth: { ...await evaluateMouthModelDir(dir, dataDir, 'FER2013Valid', config.occlusion), model: name } };
 }
