@@ -17,8 +17,8 @@ import { writeCard, type CardInput } from '../report/card.js';
 import { exportModelInto, parseQuantize, QUANTIZE_CHOICES } from '../model/export.js';
 import { loadModelFromDir, replaceFolder } from '../model/file-io.js';
 import { CONCAT_MARGIN, fitsHeadset, HEADSET_BUDGET, pickShipped } from '../train/ship.js';
-import { defaultConfig, MODEL_NAMES, REPLICATE_SEED_STEP, replicateRunName, replicateSeed, STAGES, withDefaultSources, withStartArchitecture, type Stage, type TrainConfig } from '../train/config.js';
-import { applyTrainFlags, trainFlag } from '../train/flags.js';
+import { defaultConfig, MODEL_NAMES, REPLICATE_SEED_STEP, replicateRunName, replicateSeed, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
+import { configForNewRun, trainFlag } from '../train/flags.js';
 import { readConfig, readEpochs, readOrigins, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { train } from '../train/trainer.js';
@@ -33,11 +33,6 @@ const SUMMARIES: Record<Stage, string> = {
   concat: 'The KD and triplet students side by side, their embeddings concatenated under one trained head: one graph.',
 };
 
-/**
- * The card's numbers for an exported folder: accuracy under each occlusion and, for a model trained
- * with the mouth head, the head against the landmark teacher (issue 18). `name` is the folder the
- * export will become.
- */
 /** Whether the exported model in `dir` gives the mouth blendshapes beside the classes. */
 async function outputsMouth(dir: string): Promise<boolean> {
   if (!existsSync(join(dir, 'model.json'))) return false;
@@ -49,6 +44,11 @@ async function outputsMouth(dir: string): Promise<boolean> {
   }
 }
 
+/**
+ * The card's numbers for an exported folder: accuracy under each occlusion and, for a model trained
+ * with the mouth head, the head against the landmark teacher (issue 18). `name` is the folder the
+ * export will become.
+ */
 async function scoreExport(dir: string, dataDir: string, config: TrainConfig, occlusions: Occlusion[], name: string): Promise<{ evaluations: EvaluationReport[]; mouth?: MouthReport }> {
   const evaluations: EvaluationReport[] = [];
   // On the majority protocol we report on (as validation in training), whatever labels the run trained on.
@@ -101,11 +101,11 @@ runCli(async () => {
   const stages = String(o.stages).split(',').map((s) => s.trim()) as Stage[];
   for (const s of stages) if (!(STAGES as readonly string[]).includes(s)) throw new Error(`unknown stage "${s}"`);
   const quantize = parseQuantize(o.quantize);
+  const replicates = Number(o.replicates);
+  if (!Number.isInteger(replicates) || replicates < 1) throw new Error(`--replicates must be a whole number >= 1, got "${o.replicates}"`);
   const backend = await selectBackend(o.backend);
   console.log(`backend: ${backend.name} — ${backend.detail}`);
 
-  const replicates = Number(o.replicates);
-  if (!Number.isInteger(replicates) || replicates < 1) throw new Error(`--replicates must be a whole number >= 1, got "${o.replicates}"`);
 
   const trainStage = async (stage: Stage, r: number) => {
     const runDir = join(o.runs, replicateRunName(stage, r));
@@ -113,8 +113,7 @@ runCli(async () => {
     if (existsSync(join(runDir, 'config.json'))) config = readConfig(runDir);
     else {
       const base = defaultConfig(stage, dataDir);
-      config = applyTrainFlags(withDefaultSources({ ...base, seed: replicateSeed(stage, r, base.seed) }, o.runs, o.models, r), o);
-      if (o.architecture === undefined) config = withStartArchitecture(config);
+      config = configForNewRun(withDefaultSources({ ...base, seed: replicateSeed(stage, r, base.seed) }, o.runs, o.models, r), o);
       const from = config.initFrom;
       if (from && existsSync(join(from, 'config.json')) && !readState(from)?.finished) {
         console.warn(`note: ${from} has not finished training: the ${stage} run starts from its best epoch so far`);

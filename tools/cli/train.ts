@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { parseChoice } from '../../src/core/parse-choice.js';
 import { selectBackend } from '../backend/select.js';
 import { resolveDataDir } from '../data/ferplus.js';
-import { defaultConfig, resumedConfig, STAGES, withDefaultSources, withStartArchitecture, type Stage, type TrainConfig } from '../train/config.js';
-import { applyTrainFlags, parseFlagValue, TRAIN_FLAGS, trainFlag } from '../train/flags.js';
+import { defaultConfig, resumedConfig, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
+import { configForNewRun, parseFlagValue, TRAIN_FLAGS, trainFlag } from '../train/flags.js';
 import { readConfig, readState } from '../train/run-dir.js';
 import { objectiveFor } from '../train/stages.js';
 import { removeRun, train } from '../train/trainer.js';
@@ -42,8 +42,7 @@ runCli(async () => {
     config = resumedConfig(readConfig(runDir), { stage, epochs, backend: backendGiven ? o.backend : undefined, threads: o.threads });
   } else {
     if (!stage) throw new Error(`${runDir} holds no run to resume: name its --stage to start one`);
-    config = applyTrainFlags(withDefaultSources(defaultConfig(stage, resolveDataDir(o.data))), o);
-    if (o.architecture === undefined) config = withStartArchitecture(config);
+    config = configForNewRun(withDefaultSources(defaultConfig(stage, resolveDataDir(o.data))), o);
     if (o.threads !== undefined) config.threads = o.threads;
     config.backend = o.backend;
   }

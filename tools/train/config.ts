@@ -109,8 +109,8 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
   const seeds: Record<Stage, number> = { teacher: 1, baseline: 3, kd: 2, triplet: 3, concat: 1 };
   return {
     stage,
-    // The paper's teacher and students share one architecture: withDefaultSources gives a student
-    // the architecture of the teacher it starts from. The compact network is the default for a
+    // The paper's teacher and students share one architecture: withStartArchitecture gives a run
+    // the architecture of the network it starts from. The compact network is the default for a
     // teacher trained from scratch; the larger one (--architecture teacher) is the one we train now.
     architecture: 'student',
     occlusion: stage === 'teacher' ? 'none' : 'lower',

@@ -8,7 +8,7 @@ import { BATCH_ORDERS } from '../data/batch-order.js';
 import { ARCHITECTURES, MOUTH_SOURCES } from '../model/architectures.js';
 import { LABEL_MODES } from '../../src/core/labels.js';
 import { choice, CONFIG_CHECKS, NESTED_CHECKS, type Check, type NestedKey } from './config-check.js';
-import { FREEZE_MODES, type Stage, type TrainConfig } from './config.js';
+import { FREEZE_MODES, withStartArchitecture, type Stage, type TrainConfig } from './config.js';
 
 /** A config key, or a field of one of the nested settings ("kd.alpha"). */
 export type ConfigPath =
@@ -122,4 +122,13 @@ export function applyTrainFlags(config: TrainConfig, values: Record<string, unkn
     else (out[head as NestedKey] as Record<string, unknown>)[field] = value;
   }
   return out;
+}
+
+/**
+ * The config of a run about to start: its stage's defaults and sources (withDefaultSources), then the
+ * flags given, then, unless --architecture was given, the architecture of the network it starts from.
+ */
+export function configForNewRun(sourced: TrainConfig, values: Record<string, unknown>): TrainConfig {
+  const config = applyTrainFlags(sourced, values);
+  return values[optionName('--architecture')] === undefined ? withStartArchitecture(config) : config;
 }
