@@ -54,6 +54,10 @@ describe('cached teacher outputs', () => {
     expect(logs.some((l) => /^teacher outputs: 256\/256 views \(2 per face\)/.test(l))).toBe(true);
     expect(first.dir).toBe(join(cacheRoot, fingerprintOf(teacherCacheKey(config, split))));
     expect(readdirSync(cacheRoot)).toEqual([fingerprintOf(teacherCacheKey(config, split))]);
+    // every seed and stage trains on the same views, so they share the cache; another view seed does not
+    expect(teacherCacheKey({ ...config, seed: config.seed + 10 }, split)).toEqual(teacherCacheKey(config, split));
+    expect(teacherCacheKey({ ...defaultConfig('triplet', DATA_DIR), teacher: teacherDir, teacherViews: VIEWS }, split)).toEqual(teacherCacheKey(config, split));
+    expect(fingerprintOf(teacherCacheKey({ ...config, viewSeed: config.viewSeed + 1 }, split))).not.toBe(fingerprintOf(teacherCacheKey(config, split)));
     expect(statSync(join(first.dir, 'logits.bin')).size).toBe(FACES * VIEWS * NUM_CLASSES * 4);
     expect(statSync(join(first.dir, 'embeddings.bin')).size).toBe(FACES * VIEWS * first.meta.embeddingSize * 4);
 
@@ -64,7 +68,7 @@ describe('cached teacher outputs', () => {
     // row (face, view) holds the teacher's logits on exactly that view
     const faces = Int32Array.of(5, 77, 5);
     const views = Int32Array.of(0, 1, 1);
-    const batch = makeViewBatch(split, faces, views, 'lower', config.augment, config.seed);
+    const batch = makeViewBatch(split, faces, views, 'lower', config.augment, config.viewSeed);
     const teacher = await loadTeacher(config, split);
     const [live, liveEmbeddings] = tf.tidy(() => (teacher.predict(facesTensor(batch.clean)) as tf.Tensor[]).slice(1, 3));
     const cached = again.logits(batch);
@@ -82,7 +86,7 @@ describe('cached teacher outputs', () => {
 
   it('a kd step on the cache gives the loss a live teacher gives on the same views', async () => {
     const indices = Int32Array.from({ length: 16 }, (_, i) => i * 7);
-    const batch = makeViewBatch(split, indices, indices.map((f) => viewAt(3, f, VIEWS)), config.occlusion, config.augment, config.seed);
+    const batch = makeViewBatch(split, indices, indices.map((f) => viewAt(3, f, VIEWS)), config.occlusion, config.augment, config.viewSeed);
     const context = { runDir: mkdtempSync(join(tmpdir(), 'halfface-kd-step-')), log: quiet, teacherCacheRoot: cacheRoot };
     const withCache = await objectiveFor('kd')(config, split, context);
     const withTeacher = await objectiveFor('kd')({ ...config, teacherViews: 0 }, split, context);

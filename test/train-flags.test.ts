@@ -93,6 +93,15 @@ describe('config.json', () => {
     expect(checkConfig({ ...old, augment }, 'x')).toMatchObject({ batchOrder: 'shuffled', augment });
   });
 
+  it('one set of fixed views for every stage and seed; runs from before the view seed keep their seed\'s views', () => {
+    const viewSeeds = new Set(['baseline', 'kd', 'triplet'].map((s) => defaultConfig(s as 'kd', '/data').viewSeed));
+    expect(viewSeeds.size).toBe(1);
+    expect(defaultConfig('kd', '/data').seed).not.toBe(defaultConfig('kd', '/data').viewSeed);
+    const { viewSeed: _, ...old } = { ...defaultConfig('kd', '/data'), seed: 12 };
+    expect(checkConfig(old, 'x').viewSeed).toBe(12);
+    expect(applyTrainFlags(defaultConfig('kd', '/data'), { viewSeed: '7' }).viewSeed).toBe(7);
+  });
+
   it('is refused when a value or key is wrong, naming the file and the key', () => {
     const run = dir();
     writeConfig(run, defaultConfig('kd', '/data'));

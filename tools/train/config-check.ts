@@ -116,6 +116,7 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
   initFrom: folderOrNull,
   teacher: folderOrNull,
   teacherViews: countOrZero,
+  viewSeed: seed,
   kd: shape(NESTED_CHECKS.kd),
   triplet: shape(NESTED_CHECKS.triplet),
   concat: shape(NESTED_CHECKS.concat),
@@ -133,10 +134,11 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
  */
 export function checkConfig(raw: unknown, where: string): TrainConfig {
   // Runs from before batch orders were shuffled; runs from before cached teacher views had none;
-  // runs from before the mouth head had none; runs from before mouth branches had the plain head and froze nothing.
+  // runs from before the mouth head had none; runs from before mouth branches had the plain head and froze nothing;
+  // runs from before the view seed drew their views from the run's seed.
   const legacy: Partial<TrainConfig> = { batchOrder: 'shuffled', teacherViews: 0, mouthWeight: 0, mouthFrom: 'head', freeze: 'none' };
   const o = record(raw, where);
-  const filled = { ...legacy, ...o };
+  const filled = { ...legacy, viewSeed: o.seed, ...o };
   try {
     return shape<TrainConfig>(CONFIG_CHECKS)(filled, 'config');
   } catch (e) {

@@ -65,6 +65,14 @@ export interface TrainConfig {
    */
   teacherViews: number;
   /**
+   * Seed of the fixed views' augmentation (teacherViews > 0), apart from `seed` and the same for every
+   * stage and replicate: all of them train on the same K views of each face, so the teacher's outputs
+   * over those views are computed once (about 18 minutes for the teacher network on 2 threads) and
+   * not again for each seed. Runs still differ by `seed` (batch order, dropout, fresh layers). Runs
+   * from before this key drew their views from `seed` (their config.json reads that way).
+   */
+  viewSeed: number;
+  /**
    * kd: Hinton distillation (the paper's T and alpha are not public). T = 2, alpha = 0.5 were tuned
    * on FER2013Valid against the common T = 4, alpha = 0.7: with a teacher wrong on many of its own
    * training faces, the lighter weight on it stops kd from costing accuracy. The measured numbers
@@ -131,6 +139,8 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     initFrom: null,
     teacher: null,
     teacherViews: 0,
+    // The baseline's and triplet's seed: the views the first campaign's baseline and triplet drew.
+    viewSeed: seeds.baseline,
     kd: { temperature: 2, alpha: 0.5 },
     triplet: { margin: 0.2, weight: 1 },
     concat: { kd: null, triplet: null },

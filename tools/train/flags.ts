@@ -66,6 +66,10 @@ export const TRAIN_FLAGS: readonly TrainFlag[] = [
     help: 'baseline, kd, triplet: train on K fixed augmented views per face, the teacher\'s outputs on them cached once in .cache/teacher-outputs (0 = fresh augmentation, live teacher)',
   },
   {
+    flag: '--view-seed', arg: '<n>', kind: 'number', path: 'viewSeed', stages: ['baseline', 'kd', 'triplet'],
+    help: 'with --teacher-views: seed of the fixed views, shared by every stage and seed so that the teacher\'s outputs are computed once (default 3)',
+  },
+  {
     flag: '--mouth-weight', arg: '<w>', kind: 'number', path: 'mouthWeight', stages: ['teacher', 'baseline', 'kd', 'triplet'],
     help: 'add the mouth head (13 ARKit mouth blendshapes, docs/mouth.md) with this weight on its loss, trained jointly; needs npm run mouth-targets for FER2013Train and FER2013Valid (0 = no head)',
   },

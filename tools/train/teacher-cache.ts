@@ -38,6 +38,7 @@ export interface TeacherCacheKey {
   teacher: string;
   augment: Required<AugmentConfig>;
   views: number;
+  /** The views' seed (config.viewSeed; the key keeps its first name so that existing caches still match). */
   seed: number;
   /** SHA-256 of the training split's names and pixels (after --limit-train). */
   data: string;
@@ -68,7 +69,7 @@ export function teacherCacheKey(config: TrainConfig, split: LabelledSplit): Teac
     teacher: fileFacts(bestModelDir(config.teacher)).sha256,
     augment: { ...config.augment, erasing: config.augment.erasing ?? 0 },
     views: config.teacherViews,
-    seed: config.seed,
+    seed: config.viewSeed,
     data: splitFingerprint(split),
   };
 }
@@ -148,7 +149,7 @@ export async function ensureTeacherCache(config: TrainConfig, split: LabelledSpl
     for (let start = 0; start < total; start += chunk) {
       const count = Math.min(chunk, total - start);
       const rows = Int32Array.from({ length: count }, (_, i) => start + i);
-      const batch = makeViewBatch(split, rows.map((r) => Math.floor(r / views)), rows.map((r) => r % views), 'none', config.augment, config.seed);
+      const batch = makeViewBatch(split, rows.map((r) => Math.floor(r / views)), rows.map((r) => r % views), 'none', config.augment, config.viewSeed);
       const [outLogits, outEmbeddings] = tf.tidy(() => {
         const out = teacher.predict(facesTensor(batch.clean)) as tf.Tensor[];
         if (out.length < 3) throw new TeacherCacheError(`${config.teacher} gives ${out.length} outputs, expected [probabilities, logits, embedding]`);

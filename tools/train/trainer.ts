@@ -254,7 +254,7 @@ async function scoreStart(model: tf.LayersModel, valid: LabelledSplit, config: T
 function trainingBatch(config: TrainConfig, split: TrainingSplit, indices: Int32Array, epoch: number, batch: number): HostBatch {
   if (config.teacherViews > 0) {
     const views = indices.map((face) => viewAt(epoch, face, config.teacherViews));
-    return makeViewBatch(split, indices, views, config.occlusion, config.augment, config.seed);
+    return makeViewBatch(split, indices, views, config.occlusion, config.augment, config.viewSeed);
   }
   return makeBatch(split, indices, config.occlusion, config.augment, seededRandom(config.seed * 7919 + epoch * 1000003 + batch));
 }
