@@ -36,12 +36,19 @@ describe('student architecture', () => {
     const runs = mkdtempSync(join(tmpdir(), 'halfface-runs-'));
     const architecture = (stage: Parameters<typeof defaultConfig>[0], change: Partial<ReturnType<typeof defaultConfig>> = {}) =>
       withStartArchitecture({ ...withDefaultSources(defaultConfig(stage, 'data'), runs, 'models'), ...change }).architecture;
-    // The committed models: the compact network (models/teacher may be either).
-    expect(architecture('concat')).toBe('student');
-    // A teacher run of the VGG-style network: its first convolution is 32 wide.
-    mkdirSync(join(runs, 'teacher', 'best'), { recursive: true });
     const conv = (filters: number) => ({ class_name: 'Conv2D', name: 'block1_conv1', config: { name: 'block1_conv1', filters } });
-    writeFileSync(join(runs, 'teacher', 'best', 'model.json'), JSON.stringify({ modelTopology: { class_name: 'Model', config: { layers: [{ class_name: 'InputLayer', name: 'face', config: {} }, conv(32)] } } }));
+    // A run whose first convolution is 16 wide holds the compact network, 32 wide the VGG-style one.
+    const writeRun = (run: string, filters: number) => {
+      mkdirSync(join(runs, run, 'best'), { recursive: true });
+      writeFileSync(join(runs, run, 'best', 'model.json'), JSON.stringify({ modelTopology: { class_name: 'Model', config: { layers: [{ class_name: 'InputLayer', name: 'face', config: {} }, conv(filters)] } } }));
+    };
+    // The concat takes its kd student's, whichever network that is.
+    writeRun('kd', 16);
+    expect(architecture('concat')).toBe('student');
+    writeRun('kd', 32);
+    expect(architecture('concat')).toBe('teacher');
+    // A student takes its teacher run's.
+    writeRun('teacher', 32);
     for (const stage of ['baseline', 'kd', 'triplet'] as const) expect(architecture(stage)).toBe('teacher');
     // A teacher from scratch, or a student told --init none, keeps the default.
     expect(architecture('teacher')).toBe('student');

@@ -94,7 +94,7 @@ describe('config.json', () => {
   });
 
   it('one set of fixed views for every stage and seed; runs from before the view seed keep their seed\'s views', () => {
-    const viewSeeds = new Set(['baseline', 'kd', 'triplet'].map((s) => defaultConfig(s as 'kd', '/data').viewSeed));
+    const viewSeeds = new Set((['baseline', 'kd', 'triplet'] as const).map((s) => defaultConfig(s, '/data').viewSeed));
     expect(viewSeeds.size).toBe(1);
     expect(defaultConfig('kd', '/data').seed).not.toBe(defaultConfig('kd', '/data').viewSeed);
     const { viewSeed: _, ...old } = { ...defaultConfig('kd', '/data'), seed: 12 };

@@ -8,7 +8,7 @@ import { BATCH_ORDERS } from '../data/batch-order.js';
 import { ARCHITECTURES, MOUTH_SOURCES } from '../model/architectures.js';
 import { LABEL_MODES } from '../../src/core/labels.js';
 import { choice, CONFIG_CHECKS, NESTED_CHECKS, type Check, type NestedKey } from './config-check.js';
-import { FREEZE_MODES, withStartArchitecture, type Stage, type TrainConfig } from './config.js';
+import { DEFAULT_VIEW_SEED, FREEZE_MODES, withStartArchitecture, type Stage, type TrainConfig } from './config.js';
 
 /** A config key, or a field of one of the nested settings ("kd.alpha"). */
 export type ConfigPath =
@@ -67,7 +67,7 @@ export const TRAIN_FLAGS: readonly TrainFlag[] = [
   },
   {
     flag: '--view-seed', arg: '<n>', kind: 'number', path: 'viewSeed', stages: ['baseline', 'kd', 'triplet'],
-    help: 'with --teacher-views: seed of the fixed views, shared by every stage and seed so that the teacher\'s outputs are computed once (default 3)',
+    help: `with --teacher-views: seed of the fixed views, shared by every stage and seed so that the teacher's outputs are computed once (default ${DEFAULT_VIEW_SEED})`,
   },
   {
     flag: '--mouth-weight', arg: '<w>', kind: 'number', path: 'mouthWeight', stages: ['teacher', 'baseline', 'kd', 'triplet'],
