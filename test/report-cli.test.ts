@@ -149,7 +149,9 @@ describe('npm run report', () => {
       expect(accuracies(text, name)).toBe(accuracies(markdown, name));
     }
     // The baseline's size and cost come from its export.json; the test's own model has none.
-    expect(text).toMatch(/\| \*\*student-baseline\*\* \(baseline\) \| \*\*\d+\.\d\d%\*\* \| \d+\.\d\d% \| — \| — \| 2\.\d\d MB \| \d+\.\d \|/);
+    const facts = JSON.parse(readFileSync(join(STUDENT_DIR, 'export.json'), 'utf8')) as { bytes: number; flops: number };
+    const literal = (n: number, digits: number) => n.toFixed(digits).replace('.', '\\.');
+    expect(text).toMatch(new RegExp(`\\| \\*\\*student-baseline\\*\\* \\(baseline\\) \\| \\*\\*\\d+\\.\\d\\d%\\*\\* \\| \\d+\\.\\d\\d% \\| — \\| — \\| ${literal(facts.bytes / 1e6, 2)} MB \\| ${literal(facts.flops / 1e6, 1)} \\|`));
     expect(text).toMatch(/\| student-happier \| \d+\.\d\d% \| \d+\.\d\d% \| [+−]\d+\.\d\d \| [<\d.e -]+ \| n\/a \| n\/a \|/);
   });
 
