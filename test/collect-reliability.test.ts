@@ -288,6 +288,22 @@ describe('another process holding the database write lock', () => {
 });
 
 describe('exports while uploads are being stored', () => {
+  it('opening a current database takes no write lock: an export opens while another process is mid-commit', () => {
+    const db = join(dir, 'open-locked.sqlite');
+    new StudyStore(db).close();
+    const holder = new Database(db);
+    holder.exec('BEGIN IMMEDIATE'); // a writer between its BEGIN and COMMIT
+    try {
+      const store = new StudyStore(db);
+      expect(store.db.pragma('user_version', { simple: true })).toBe(1);
+      expect(store.db.prepare('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 0 });
+      store.close();
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+  });
+
   it('every exported session is one consistent snapshot: no chunk with its markers but not its samples', async () => {
     const db = join(dir, 'export-live.sqlite');
     new StudyStore(db).close();

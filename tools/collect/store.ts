@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS questionnaires (
  * a conflict, not a duplicate). Version 0 databases are migrated when opened for writing.
  */
 const SCHEMA_VERSION = 1;
+const BUSY_TIMEOUT_MS = 30_000;
 
 function migrateFromV0(db: Database.Database): void {
   const columns = db.prepare("SELECT name FROM pragma_table_info('uploads')").all() as { name: string }[];
@@ -111,15 +112,21 @@ export class StudyStore {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
     }
-    this.db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    // A server and an export (or a second server) may share the file: wait for the other's commit
+    // rather than fail after better-sqlite3's default 5 s, which a loaded machine can exceed.
+    this.db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false, timeout: BUSY_TIMEOUT_MS });
     if (!options.readonly) {
       // WAL + FULL: a commit survives the process being killed and the machine losing power.
-      this.db.pragma('journal_mode = WAL');
+      // Each change of the file is made only when needed: opening a current database takes no write
+      // lock, so it never queues behind a process that is storing uploads.
+      if (this.db.pragma('journal_mode', { simple: true }) !== 'wal') this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('foreign_keys = ON');
-      migrateFromV0(this.db);
-      this.db.exec(SCHEMA);
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      if (this.db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+        migrateFromV0(this.db);
+        this.db.exec(SCHEMA);
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }
     }
   }
 
