@@ -20,7 +20,7 @@ export type Tier = (typeof TIERS)[number];
  * (test/helpers/tracked-stream.ts).
  */
 export const DATA_FILES = [
-  'augment', 'batch-order', 'collect-reliability', 'collect-server', 'compare-cli', 'core-preprocess', 'distillation',
+  'augment', 'batch-order', 'class-balance-eval', 'collect-reliability', 'collect-server', 'compare-cli', 'core-preprocess', 'distillation',
   'ferplus-loader', 'fold', 'labels', 'mouth-eval', 'mouth-targets', 'occlusion', 'osc-bridge', 'pipeline-cli', 'report-charts', 'report-cli',
   'research-recorder', 'score-model', 'teacher-cache', 'trainer-accounting', 'training', 'unfold',
 ].map((name) => `test/${name}.test.ts`);

@@ -19,6 +19,11 @@ export function addScoringOptions(program: Command): Command {
     .option('--label-mode <mode>', LABEL_MODES.join(' | '), 'majority');
 }
 
+/** --balance: how much of the training class prior to divide out (tools/model/class-balance.ts). */
+export function addBalanceOption(program: Command, what: string): Command {
+  return program.option('--balance <tau>', `${what}: divide out the training class prior to this power, in the last layer (0: as trained; 1: a uniform prior; between: rarer expressions answered more often, at some accuracy)`, '0');
+}
+
 /** A flag parser for counts: `--threads two` is refused by name, not turned into NaN. */
 function wholeNumber(flag: string): (raw: string) => number {
   return (raw) => {

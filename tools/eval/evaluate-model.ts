@@ -8,6 +8,7 @@ import { NUM_CLASSES, type LabelMode } from '../../src/core/labels.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { predictSplit } from '../data/batches.js';
 import { loadSplit, type LabelledSplit, type SplitName } from '../data/ferplus.js';
+import { applyClassBalance, type ClassBalance } from '../model/class-balance.js';
 import { loadModelFromDir } from '../model/file-io.js';
 import { computeMetrics, predictedLabels, type Metrics } from './metrics.js';
 
@@ -52,10 +53,14 @@ export async function scoreModel(model: tf.LayersModel, split: LabelledSplit, oc
   return { probabilities, predictions, metrics: computeMetrics(predictions, split.labels) };
 }
 
-/** Loads the model in `modelDir`, scores it on an already loaded split, and frees it again. */
-export async function scoreModelDir(modelDir: string, split: LabelledSplit, occlusion: Occlusion, what = `model at ${modelDir}`): Promise<EvaluationReport> {
+/**
+ * Loads the model in `modelDir`, scores it on an already loaded split, and frees it again;
+ * `balance` shifts its class prior first (on top of any its export already has).
+ */
+export async function scoreModelDir(modelDir: string, split: LabelledSplit, occlusion: Occlusion, what = `model at ${modelDir}`, balance?: ClassBalance): Promise<EvaluationReport> {
   const model = await loadModelFromDir(modelDir);
   try {
+    if (balance && balance.tau > 0) applyClassBalance(model, balance);
     const { metrics, predictions } = await scoreModel(model, split, occlusion, what);
     return { ...metrics, split: split.split, occlusion, labelMode: split.mode, model: modelDir, predictions: Array.from(predictions) };
   } finally {
@@ -64,6 +69,27 @@ export async function scoreModelDir(modelDir: string, split: LabelledSplit, occl
 }
 
 /** The numbers behind `npm run eval` and the model cards: a saved model on one split. */
-export async function evaluateModelDir(modelDir: string, dataDir: string, split: SplitName, occlusion: Occlusion, labelMode: LabelMode = 'majority'): Promise<EvaluationReport> {
-  return scoreModelDir(modelDir, loadSplit(dataDir, split, labelMode), occlusion);
+export async function evaluateModelDir(modelDir: string, dataDir: string, split: SplitName, occlusion: Occlusion, labelMode: LabelMode = 'majority', balance?: ClassBalance): Promise<EvaluationReport> {
+  return scoreModelDir(modelDir, loadSplit(dataDir, split, labelMode), occlusion, `model at ${modelDir}`, balance);
+}
+
+/**
+ * The accuracy / mean-recall trade-off of class balance: the model scored at each tau (ascending
+ * order not required), loaded once. Each entry is what `evaluateModelDir` with that tau returns.
+ */
+export async function balanceSweep(modelDir: string, split: LabelledSplit, occlusion: Occlusion, prior: readonly number[], taus: readonly number[]): Promise<(Metrics & { tau: number })[]> {
+  const model = await loadModelFromDir(modelDir);
+  try {
+    const out: (Metrics & { tau: number })[] = [];
+    let applied = 0;
+    for (const tau of taus) {
+      // The shift is linear in tau: move the bias by the difference from the tau already applied.
+      applyClassBalance(model, { tau: tau - applied, prior: [...prior] });
+      applied = tau;
+      out.push({ tau, ...(await scoreModel(model, split, occlusion, `model at ${modelDir}`)).metrics });
+    }
+    return out;
+  } finally {
+    model.dispose();
+  }
 }

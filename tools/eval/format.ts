@@ -15,3 +15,11 @@ export function confusionText(m: Metrics): string {
   const rows = m.confusion.map((row, i) => `${EXPRESSIONS[i].padEnd(12)}${row.map((v) => String(v).padStart(w)).join('')}`);
   return [head, ...rows].join('\n');
 }
+
+/** The accuracy / mean-recall trade-off of `npm run eval -- --balance a,b,c`: one row per tau. */
+export function balanceTable(rows: readonly (Metrics & { tau: number })[]): string {
+  const head = `| tau | accuracy | mean recall | ${EXPRESSIONS.join(' | ')} |`;
+  const rule = `|---:|---:|---:|${EXPRESSIONS.map(() => '---:').join('|')}|`;
+  const body = rows.map((r) => `| ${r.tau} | ${percent(r.accuracy)} | ${percent(r.meanRecall)} | ${EXPRESSIONS.map((e) => percent(r.perClass[e], 1)).join(' | ')} |`);
+  return [head, rule, ...body].join('\n');
+}

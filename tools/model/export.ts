@@ -1,9 +1,10 @@
 /** Export of a trained model to the browser format, with the facts a model card needs. */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { forwardFlops, inferenceGraph } from './architectures.js';
+import { applyClassBalance, type ClassBalance } from './class-balance.js';
 import { fileSaveHandler, loadModelFromDir, replaceFolder, WEIGHTS_FILE } from './file-io.js';
 import { encodeFloat16, FLOAT16_MAX } from './float16.js';
 import { withFlipAveraging } from './flip-average.js';
@@ -25,13 +26,25 @@ export function parseQuantize(value: string): Quantize {
 /**
  * flipAverage: the graph averages its outputs on the face and on its mirror image (tools/model/
  * flip-average.ts): twice the compute for a steadier answer (what it gains: README, training).
+ * balance: the class prior shifted in the last layer (tools/model/class-balance.ts); tau 0 is none.
  */
-export interface ExportOptions { quantize?: Quantize; flipAverage?: boolean }
+export interface ExportOptions { quantize?: Quantize; flipAverage?: boolean; balance?: ClassBalance }
 
-/** `quantization` and `flipAveraged` are absent when off, so older export.json files read as they always have. */
+/** `quantization`, `flipAveraged` and `balance` are absent when off, so older export.json files read as they always have. */
 export interface ExportInfo {
   source: string; bytes: number; flops: number; parameters: number; sha256: string; folded: FoldSummary;
-  quantization?: 'float16'; flipAveraged?: true;
+  quantization?: 'float16'; flipAveraged?: true; balance?: ClassBalance;
+}
+
+/** A model folder's export.json, or undefined where it has none or it cannot be read (a model saved by training, say). */
+export function readExportInfo(dir: string): Partial<ExportInfo> | undefined {
+  const p = join(dir, 'export.json');
+  if (!existsSync(p)) return undefined;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as Partial<ExportInfo>;
+  } catch {
+    return undefined;
+  }
 }
 
 export function fileFacts(dir: string): { bytes: number; sha256: string } {
@@ -116,13 +129,16 @@ export async function exportModelInto(sourceDir: string, outDir: string, options
   try {
     // The browser gets the folded graph: same outputs, about half the WebGL passes.
     const { model: folded, summary } = await foldForInference(graph);
+    const balance = options.balance && options.balance.tau > 0 ? options.balance : undefined;
     try {
+      if (balance) applyClassBalance(folded, balance);
       // The wrapper shares the folded graph's layers, so disposing `folded` frees both.
       await saveModel(options.flipAverage ? withFlipAveraging(folded) : folded, outDir, quantize);
       const info: ExportInfo = {
         source: sourceDir, ...fileFacts(outDir), flops: forwardFlops(model) * (options.flipAverage ? 2 : 1), parameters: folded.countParams(), folded: summary,
         ...(quantize === 'float16' ? { quantization: 'float16' as const } : {}),
         ...(options.flipAverage ? { flipAveraged: true as const } : {}),
+        ...(balance ? { balance } : {}),
       };
       writeFileSync(join(outDir, 'export.json'), JSON.stringify(info, null, 2));
       return info;

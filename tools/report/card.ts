@@ -39,6 +39,7 @@ export function cardMarkdown(c: CardInput): string {
     `| parameters | ${c.exportInfo.parameters.toLocaleString('en-US')} (after folding for inference) |`,
     `| folded for inference | ${c.exportInfo.folded.batchNorms} batch norms into their convolutions, ${c.exportInfo.folded.activations} ReLUs into their layers, ${c.exportInfo.folded.dropouts} dropouts removed |`,
     `| compute | ${(c.exportInfo.flops / 1e6).toFixed(1)} MFLOPs per image (multiply-adds x2, conv + dense)${c.exportInfo.flipAveraged ? '; the graph runs the network twice, on the face and on its mirror image, and averages the outputs' : ''} |`,
+    ...(c.exportInfo.balance ? [`| class balance | tau ${c.exportInfo.balance.tau}: the last layer's bias shifted by -tau log(prior), the prior the taggers' FER2013Train votes (${c.exportInfo.balance.prior.map((p) => p.toFixed(3)).join(', ')}) |`] : []),
     `| SHA-256 | \`${c.exportInfo.sha256}\` (model.json then weights.bin) |`,
     '',
     '## Accuracy on FER2013Valid (majority labels)',

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { EvaluationReport } from '../eval/evaluate-model.js';
+import { readExportInfo, type ExportInfo } from '../model/export.js';
 import { percent } from '../eval/format.js';
 import { formatP } from '../eval/mcnemar.js';
 import type { TrainConfig } from '../train/config.js';
@@ -96,16 +97,10 @@ export function runsTable(runs: RunSummary[]): string {
   return ['| run | stage | architecture | occlusion | built from (SHA-256 of the weights then) | epochs done | best valid accuracy | training time |', '|---|---|---|---|---|---:|---:|---:|', ...rows].join('\n');
 }
 
-interface ModelFacts { bytes?: number; flops?: number; parameters?: number; sha256?: string }
+type ModelFacts = Partial<ExportInfo>;
 
 function modelFacts(dir: string): ModelFacts {
-  const p = join(dir, 'export.json');
-  if (!existsSync(p)) return {};
-  try {
-    return JSON.parse(readFileSync(p, 'utf8')) as ModelFacts;
-  } catch {
-    return {};
-  }
+  return readExportInfo(dir) ?? {};
 }
 
 /** What a model costs a headset, as table cells: download size and MFLOPs per image. */
