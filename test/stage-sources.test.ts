@@ -53,8 +53,12 @@ describe('student architecture', () => {
     // A teacher from scratch, or a student told --init none, keeps the default.
     expect(architecture('teacher')).toBe('student');
     expect(architecture('kd', { initFrom: null })).toBe('student');
-    // Inside a flip-averaged export too.
-    expect(modelArchitecture('models/halfface')).toBe('student');
+    // Inside a flip-averaged export too: its network is one nested layer of the wrapper's graph.
+    const flipped = join(runs, 'flipped');
+    mkdirSync(flipped, { recursive: true });
+    const nested = { class_name: 'Functional', name: 'network', config: { name: 'network', layers: [{ class_name: 'InputLayer', name: 'face', config: {} }, conv(32)] } };
+    writeFileSync(join(flipped, 'model.json'), JSON.stringify({ modelTopology: { class_name: 'Model', config: { layers: [{ class_name: 'InputLayer', name: 'face', config: {} }, nested] } } }));
+    expect(modelArchitecture(flipped)).toBe('teacher');
     // A width no architecture has: the default stays.
     writeFileSync(join(runs, 'teacher', 'best', 'model.json'), JSON.stringify({ modelTopology: { config: { layers: [conv(24)] } } }));
     expect(architecture('kd')).toBe('student');
