@@ -13,12 +13,11 @@ import { dirname } from 'node:path';
 import { parseLabelMode } from '../../src/core/labels.js';
 import { parseOcclusion } from '../../src/core/occlusion.js';
 import { selectBackend } from '../backend/select.js';
-import { parseSplit, resolveDataDir } from '../data/ferplus.js';
+import { loadSplit, parseSplit, resolveDataDir } from '../data/ferplus.js';
 import { balanceSweep, evaluateModelDir } from '../eval/evaluate-model.js';
 import { balanceTable, confusionText, percent, perClassTable } from '../eval/format.js';
 import { readExportInfo } from '../model/export.js';
-import { parseTau, trainingPrior } from '../model/class-balance.js';
-import { loadSplit } from '../data/ferplus.js';
+import { classBalanceFor, parseTau, trainingPrior } from '../model/class-balance.js';
 import { parseTeacher } from '../mouth/teachers.js';
 import { resolveModelDir } from './model-path.js';
 import { addBackendOptions, addBalanceOption, addScoringOptions } from './options.js';
@@ -56,7 +55,7 @@ runCli(async () => {
     if (o.json) writeJson(o.json, rows.map((r) => ({ ...r, split, occlusion, labelMode, model: modelDir })));
     return;
   }
-  const balance = taus[0] > 0 ? { tau: taus[0], prior: trainingPrior(dataDir) } : undefined;
+  const balance = classBalanceFor(taus[0], dataDir);
   const report = await evaluateModelDir(modelDir, dataDir, split, occlusion, labelMode, balance);
   console.log(`model ${modelDir} on ${report.split} (${report.n} images, ${occlusion} occlusion, ${report.labelMode} labels, backend ${backend.name})`);
   console.log(`accuracy: ${percent(report.accuracy)}, mean per-class recall: ${percent(report.meanRecall)}${balance ? ` (class balance tau ${balance.tau})` : ''}`);

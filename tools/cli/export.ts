@@ -8,7 +8,7 @@
 import { Command } from 'commander';
 import { selectBackend } from '../backend/select.js';
 import { resolveDataDir } from '../data/ferplus.js';
-import { parseTau, trainingPrior } from '../model/class-balance.js';
+import { classBalanceFor, parseTau } from '../model/class-balance.js';
 import { exportModel, parseQuantize, QUANTIZE_CHOICES } from '../model/export.js';
 import { resolveModelDir } from './model-path.js';
 import { addBalanceOption, addDataOption } from './options.js';
@@ -27,10 +27,9 @@ runCli(async () => {
   program.parse();
   const o = program.opts();
   const quantize = parseQuantize(o.quantize);
-  const tau = parseTau(o.balance);
-  const balance = tau > 0 ? { tau, prior: trainingPrior(resolveDataDir(o.data)) } : undefined;
+  const balance = classBalanceFor(parseTau(o.balance), resolveDataDir(o.data));
   await selectBackend('auto');
   const source = o.checkpoint ? `${o.run}/checkpoint` : resolveModelDir(o.run);
   const info = await exportModel(source, o.out, { quantize, flipAverage: Boolean(o.flipAverage), balance });
-  console.log(`exported ${source} -> ${o.out}: ${(info.bytes / 1e6).toFixed(2)} MB${quantize === 'none' ? '' : ` (${quantize} weights)`}${o.flipAverage ? ', flip-averaged' : ''}${balance ? `, class balance tau ${tau}` : ''}, ${(info.flops / 1e6).toFixed(1)} MFLOPs, sha256 ${info.sha256}`);
+  console.log(`exported ${source} -> ${o.out}: ${(info.bytes / 1e6).toFixed(2)} MB${quantize === 'none' ? '' : ` (${quantize} weights)`}${o.flipAverage ? ', flip-averaged' : ''}${balance ? `, class balance tau ${balance.tau}` : ''}, ${(info.flops / 1e6).toFixed(1)} MFLOPs, sha256 ${info.sha256}`);
 });

@@ -14,7 +14,7 @@ import { evaluateModelDir, type EvaluationReport } from '../eval/evaluate-model.
 import { evaluateMouthModelDir, type MouthReport } from '../eval/mouth.js';
 import { percent } from '../eval/format.js';
 import { writeCard, type CardInput } from '../report/card.js';
-import { parseTau, trainingPrior } from '../model/class-balance.js';
+import { classBalanceFor, parseTau } from '../model/class-balance.js';
 import { exportModelInto, parseQuantize, QUANTIZE_CHOICES } from '../model/export.js';
 import { loadModelFromDir, replaceFolder } from '../model/file-io.js';
 import { CONCAT_MARGIN, fitsHeadset, HEADSET_BUDGET, pickShipped } from '../train/ship.js';
@@ -103,8 +103,7 @@ runCli(async () => {
   const stages = String(o.stages).split(',').map((s) => s.trim()) as Stage[];
   for (const s of stages) if (!(STAGES as readonly string[]).includes(s)) throw new Error(`unknown stage "${s}"`);
   const quantize = parseQuantize(o.quantize);
-  const tau = parseTau(o.balance);
-  const balance = tau > 0 ? { tau, prior: trainingPrior(dataDir) } : undefined;
+  const balance = classBalanceFor(parseTau(o.balance), dataDir);
   const replicates = Number(o.replicates);
   if (!Number.isInteger(replicates) || replicates < 1) throw new Error(`--replicates must be a whole number >= 1, got "${o.replicates}"`);
   const backend = await selectBackend(o.backend);

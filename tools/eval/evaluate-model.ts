@@ -60,7 +60,7 @@ export async function scoreModel(model: tf.LayersModel, split: LabelledSplit, oc
 export async function scoreModelDir(modelDir: string, split: LabelledSplit, occlusion: Occlusion, what = `model at ${modelDir}`, balance?: ClassBalance): Promise<EvaluationReport> {
   const model = await loadModelFromDir(modelDir);
   try {
-    if (balance && balance.tau > 0) applyClassBalance(model, balance);
+    if (balance) applyClassBalance(model, balance);
     const { metrics, predictions } = await scoreModel(model, split, occlusion, what);
     return { ...metrics, split: split.split, occlusion, labelMode: split.mode, model: modelDir, predictions: Array.from(predictions) };
   } finally {
@@ -84,7 +84,7 @@ export async function balanceSweep(modelDir: string, split: LabelledSplit, occlu
     let applied = 0;
     for (const tau of taus) {
       // The shift is linear in tau: move the bias by the difference from the tau already applied.
-      applyClassBalance(model, { tau: tau - applied, prior: [...prior] });
+      applyClassBalance(model, { tau: tau - applied, prior });
       applied = tau;
       out.push({ tau, ...(await scoreModel(model, split, occlusion, `model at ${modelDir}`)).metrics });
     }

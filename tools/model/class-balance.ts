@@ -26,7 +26,7 @@ export const MAX_TAU = 2;
 export interface ClassBalance {
   tau: number;
   /** The prior divided out, EXPRESSIONS order. */
-  prior: number[];
+  prior: readonly number[];
 }
 
 export function parseTau(value: string): number {
@@ -51,6 +51,11 @@ export function classPrior(targets: ArrayLike<number>): number[] {
 /** The prior every balance here uses: the taggers' mean vote over FER2013Train. */
 export function trainingPrior(dataDir: string): number[] {
   return classPrior(loadSplit(dataDir, 'FER2013Train', 'probability').targets);
+}
+
+/** The balance a `--balance TAU` flag asks for: undefined at tau 0 (the model as trained), so nothing is shifted or recorded. */
+export function classBalanceFor(tau: number, dataDir: string): ClassBalance | undefined {
+  return tau > 0 ? { tau, prior: trainingPrior(dataDir) } : undefined;
 }
 
 /** bias - tau · log(prior), per class. Pure. */
