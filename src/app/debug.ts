@@ -15,6 +15,7 @@ export function snapshot(controller: AppController, port: ScenePort) {
     trackerFallback: s.trackerFallback,
     trackerBackend: s.trackerBackend,
     loadProgress: s.loadProgress,
+    loadStages: [...s.loadStages],
     modelNotice: s.modelNotice,
     trackRate: s.trackRate,
     inferenceMs: s.inferenceMs,

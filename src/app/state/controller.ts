@@ -140,7 +140,7 @@ export class AppController {
     if (this.session.tracker && key === this.trackerRoi) return;
     const generation = ++this.trackerGeneration;
     this.trackerRoi = key;
-    this.store.setState({ trackerStatus: 'loading', trackerMessage: null, loadProgress: null, calibration: 'none', calibrationMessage: null });
+    this.store.setState({ trackerStatus: 'loading', trackerMessage: null, loadProgress: null, loadStages: [], calibration: 'none', calibrationMessage: null });
     this.trackMeter.clear();
     const current = () => generation === this.trackerGeneration && this.running;
     for (;;) {
@@ -151,7 +151,9 @@ export class AppController {
           roi,
           worker: this.options.worker,
           backend: this.options.backend ?? 'auto',
-          onProgress: (progress) => { if (current()) this.store.setState({ loadProgress: progress }); },
+          onProgress: (progress) => {
+            if (current()) this.store.setState((s) => ({ loadProgress: progress, loadStages: [...s.loadStages, progress.stage] }));
+          },
           onStateChange: (state) => {
             if (state === 'context-lost') this.store.setState({ trackerMessage: 'GPU context lost, recovering…' });
             if (state === 'ready') this.store.setState({ trackerMessage: null });
@@ -171,7 +173,7 @@ export class AppController {
         // A model the user asked for that does not load must not leave the app without a tracker.
         if (failed !== DEFAULT_MODEL_URL && e instanceof TrackerError && (e.code === 'model-missing' || e.code === 'model-corrupt')) {
           this.modelUrl = DEFAULT_MODEL_URL;
-          this.store.setState({ modelNotice: `${message}. Using the default model (${DEFAULT_MODEL_URL}) instead.` });
+          this.store.setState({ modelNotice: `${message}. Using the default model (${DEFAULT_MODEL_URL}) instead.`, loadStages: [] });
           continue;
         }
         this.store.setState({ trackerStatus: 'error', loadProgress: null, trackerMessage: `The expression tracker could not start: ${message}` });

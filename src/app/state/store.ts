@@ -4,7 +4,7 @@
  * so 30 Hz results never re-render React.
  */
 import { useSyncExternalStore } from 'react';
-import type { BackendChoice, LoadProgress, RoiOptions, TrackResult } from '../../tracker/index.js';
+import type { BackendChoice, LoadProgress, LoadStage, RoiOptions, TrackResult } from '../../tracker/index.js';
 import { initialStudyState, type StudyState } from './study.js';
 
 export interface Store<S> {
@@ -68,6 +68,8 @@ export interface AppState {
   trackerBackend: BackendChoice | null;
   /** the tracker's load stage while trackerStatus is 'loading' */
   loadProgress: LoadProgress | null;
+  /** every stage the latest load went through, in order (kept once loaded: a stage can be too short to see) */
+  loadStages: LoadStage[];
   /** tracked frames per second over the last seconds, and the mean inference ms of those frames */
   trackRate: number;
   inferenceMs: number | null;
@@ -104,6 +106,7 @@ export const initialAppState: AppState = {
   trackerFallback: null,
   trackerBackend: null,
   loadProgress: null,
+  loadStages: [],
   trackRate: 0,
   inferenceMs: null,
   modelNotice: null,
