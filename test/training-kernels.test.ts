@@ -87,6 +87,8 @@ describe('MaxPoolGrad', () => {
   const cases: [string, number[], number, number, 'same' | 'valid'][] = [
     ['2x2 stride 2 (tiled)', [2, 8, 6, 8], 2, 2, 'valid'],
     ['2x2 stride 2 on odd sizes', [1, 7, 9, 4], 2, 2, 'valid'],
+    // A cropped lower half's block 4: 3 rows pooled to 2, the chin's row kept by padding.
+    ['2x2 stride 2 same on an odd map', [2, 3, 6, 8], 2, 2, 'same'],
     ['3x3 stride 2 same, 3 channels', [2, 7, 5, 3], 3, 2, 'same'],
     ['2x2 stride 1 (overlapping), 1 channel', [1, 5, 5, 1], 2, 1, 'valid'],
   ];

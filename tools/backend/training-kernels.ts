@@ -209,7 +209,8 @@ function poolGrad(fallback: KernelFunc): KernelFunc {
     const [xp, dyp, dxp] = [input, dy, dx].map((t) => address(backend, t));
     const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
     const rows = info.batchSize * OH;
-    const tiled = fh === fw && sh === fh && sw === fw && info.padInfo.top === 0 && info.padInfo.left === 0 && C % 4 === 0;
+    // Tiled: the windows cover the input exactly (a padded or cropped edge goes the general way).
+    const tiled = fh === fw && sh === fh && sw === fw && OH * fh === H && OW * fw === W && info.padInfo.top === 0 && info.padInfo.left === 0 && C % 4 === 0;
     if (tiled) parallel('maxpool_grad_tiled', rows, 1, (r0, r1) => [xp, dyp, dxp, H, W, C, OH, OW, fh, r0, r1]);
     else {
       // Overlapping windows add into shared inputs: one thread.
