@@ -10,12 +10,12 @@ import { TrackerError } from './types.js';
 
 const BYTES_PER: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, float16: 2 };
 /**
- * Quantizations read here, with their bytes per value: float16 is what the export writes
- * (`--quantize float16`, tfjs-converter's form: dtype float32 plus quantization {dtype: 'float16'}).
- * tfjs also knows uint8/uint16 with a min and scale, but nothing here writes them, so a model that
- * has them came from elsewhere and is refused rather than trusted.
+ * Quantizations read here, with their bytes per value: what the export writes (`--quantize float16 |
+ * uint8`, tfjs-converter's form: dtype float32 plus quantization {dtype: 'float16'}, or {dtype:
+ * 'uint8', min, scale}). tfjs also knows uint16, but nothing here writes it, so a model that has it
+ * came from elsewhere and is refused rather than trusted.
  */
-const QUANTIZED_BYTES: Record<string, number> = { float16: 2 };
+const QUANTIZED_BYTES: Record<string, number> = { float16: 2, uint8: 1 };
 
 const bytesOf = (s: tf.io.WeightsManifestEntry) => s.shape.reduce((a, b) => a * b, 1) * (s.quantization ? QUANTIZED_BYTES[s.quantization.dtype] : BYTES_PER[s.dtype]);
 
@@ -65,8 +65,12 @@ export function readWeightsManifest(manifest: unknown): { specs: tf.io.WeightsMa
         if (!Object.hasOwn(QUANTIZED_BYTES, q.dtype)) {
           return { problem: `${named}: quantization dtype ${shown(q.dtype)} is not supported (this tracker reads ${Object.keys(QUANTIZED_BYTES).join(', ')})` };
         }
-        // tfjs decodes float16 into float32 only, and throws deep inside model building otherwise.
+        // tfjs decodes quantized weights into float32 only, and throws deep inside model building otherwise.
         if (w.dtype !== 'float32') return { problem: `${named}: a ${q.dtype}-quantized weight must have dtype "float32", got ${shown(w.dtype)}` };
+        // Without them tfjs decodes every level as NaN: the model would load and answer nothing.
+        if (q.dtype === 'uint8' && !(Number.isFinite(q.min) && Number.isFinite(q.scale) && (q.scale as number) > 0)) {
+          return { problem: `${named}: a uint8-quantized weight needs a finite min and a positive scale, got ${shown(q)}` };
+        }
       }
       specs.push(w as unknown as tf.io.WeightsManifestEntry);
     }

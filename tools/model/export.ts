@@ -12,11 +12,13 @@ import { foldForInference, type FoldSummary } from './fold.js';
 
 /**
  * How the weights are stored. 'float16' halves the download (issue 17: a shipped student may grow
- * to megabytes a headset fetches) at about 3 significant digits per weight; tfjs expands them back
- * to float32 when it loads the model, so inference still runs in float32, on rounded weights.
+ * to megabytes a headset fetches) at about 3 significant digits per weight. 'uint8' quarters it:
+ * each kernel as 256 levels between its own min and max (tfjs-converter's affine form), its small
+ * tensors (biases) as float16. tfjs expands both back to float32 when it loads the model, so
+ * inference still runs in float32, on rounded weights; what the rounding costs is measured by eval.
  */
-export type Quantize = 'none' | 'float16';
-export const QUANTIZE_CHOICES: readonly Quantize[] = ['none', 'float16'];
+export type Quantize = 'none' | 'float16' | 'uint8';
+export const QUANTIZE_CHOICES: readonly Quantize[] = ['none', 'float16', 'uint8'];
 
 export function parseQuantize(value: string): Quantize {
   if (!(QUANTIZE_CHOICES as readonly string[]).includes(value)) throw new Error(`--quantize ${value}: expected one of ${QUANTIZE_CHOICES.join(', ')}`);
@@ -33,7 +35,7 @@ export interface ExportOptions { quantize?: Quantize; flipAverage?: boolean; bal
 /** `quantization`, `flipAveraged` and `balance` are absent when off, so older export.json files read as they always have. */
 export interface ExportInfo {
   source: string; bytes: number; flops: number; parameters: number; sha256: string; folded: FoldSummary;
-  quantization?: 'float16'; flipAveraged?: true; balance?: ClassBalance;
+  quantization?: Exclude<Quantize, 'none'>; flipAveraged?: true; balance?: ClassBalance;
 }
 
 /** A model folder's export.json, or undefined where it has none or it cannot be read (a model saved by training, say). */
@@ -59,13 +61,41 @@ export function fileFacts(dir: string): { bytes: number; sha256: string } {
 
 const VALUE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 
+/** One float32 weight as stored: its bytes and its manifest quantization. */
+type Encoded = { bytes: Uint8Array; quantization: NonNullable<tf.io.WeightsManifestEntry['quantization']> };
+
+function encodeHalf(name: string, values: Float32Array): Encoded {
+  for (let i = 0; i < values.length; i++) {
+    if (Math.abs(values[i]) > FLOAT16_MAX) throw new Error(`weight ${name}[${i}] = ${values[i]} is beyond float16's range (±${FLOAT16_MAX}): export it with --quantize none`);
+  }
+  const half = encodeFloat16(values);
+  return { bytes: new Uint8Array(half.buffer, half.byteOffset, half.byteLength), quantization: { dtype: 'float16' } };
+}
+
+/** 256 levels from the tensor's min to its max; tfjs decodes a level q as min + q * scale. */
+function encodeUint8(values: Float32Array): Encoded {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const scale = max > min ? (max - min) / 255 : 1;
+  const bytes = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) bytes[i] = Math.round((values[i] - min) / scale);
+  return { bytes, quantization: { dtype: 'uint8', min, scale } };
+}
+
+/** Below this many values a tensor (a bias, a head) stays float16 under 'uint8': it saves nothing worth its precision. */
+const UINT8_MIN_VALUES = 4096;
+
 /**
- * The same artifacts with every float32 weight stored as float16, in the manifest form
- * tfjs-converter writes (dtype float32, quantization {dtype: 'float16'}) and tf.io.decodeWeights
- * reads. Other dtypes are copied as they are. A weight beyond the float16 range is refused rather
- * than shipped as Infinity.
+ * The same artifacts with every float32 weight stored as `quantize` says, in the manifest form
+ * tfjs-converter writes (dtype float32 plus a quantization) and tf.io.decodeWeights reads. Other
+ * dtypes are copied as they are. A weight beyond the float16 range is refused rather than shipped as
+ * Infinity.
  */
-export function quantizeArtifactsFloat16(artifacts: tf.io.ModelArtifacts): tf.io.ModelArtifacts {
+export function quantizeArtifacts(artifacts: tf.io.ModelArtifacts, quantize: Exclude<Quantize, 'none'>): tf.io.ModelArtifacts {
   const specs = artifacts.weightSpecs ?? [];
   const data = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
   const chunks: Uint8Array[] = [];
@@ -84,12 +114,9 @@ export function quantizeArtifactsFloat16(artifacts: tf.io.ModelArtifacts): tf.io
       continue;
     }
     const values = new Float32Array(raw);
-    for (let i = 0; i < values.length; i++) {
-      if (Math.abs(values[i]) > FLOAT16_MAX) throw new Error(`weight ${spec.name}[${i}] = ${values[i]} is beyond float16's range (±${FLOAT16_MAX}): export it with --quantize none`);
-    }
-    const half = encodeFloat16(values);
-    chunks.push(new Uint8Array(half.buffer, half.byteOffset, half.byteLength));
-    outSpecs.push({ ...spec, quantization: { dtype: 'float16' } });
+    const { bytes, quantization } = quantize === 'uint8' && size >= UINT8_MIN_VALUES ? encodeUint8(values) : encodeHalf(spec.name, values);
+    chunks.push(bytes);
+    outSpecs.push({ ...spec, quantization });
   }
   if (offset !== data.byteLength) throw new Error(`the weights hold ${data.byteLength} bytes, their specs ${offset}`);
   const total = chunks.reduce((n, c) => n + c.byteLength, 0);
@@ -118,7 +145,7 @@ async function saveModel(model: tf.LayersModel, dir: string, quantize: Quantize)
     },
   });
   if (!captured) throw new Error('tfjs saved no model artifacts');
-  await files.save!(quantizeArtifactsFloat16(captured));
+  await files.save!(quantizeArtifacts(captured, quantize));
 }
 
 /** Writes the browser graph of `sourceDir` and its export.json into `outDir`, which should be new or empty. */
@@ -136,7 +163,7 @@ export async function exportModelInto(sourceDir: string, outDir: string, options
       await saveModel(options.flipAverage ? withFlipAveraging(folded) : folded, outDir, quantize);
       const info: ExportInfo = {
         source: sourceDir, ...fileFacts(outDir), flops: forwardFlops(model) * (options.flipAverage ? 2 : 1), parameters: folded.countParams(), folded: summary,
-        ...(quantize === 'float16' ? { quantization: 'float16' as const } : {}),
+        ...(quantize !== 'none' ? { quantization: quantize } : {}),
         ...(options.flipAverage ? { flipAveraged: true as const } : {}),
         ...(balance ? { balance } : {}),
       };

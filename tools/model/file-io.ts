@@ -102,7 +102,7 @@ export function fileLoadHandler(dir: string): tf.io.IOHandler {
         }
       }
       const bytes = Buffer.concat(buffers);
-      // A float16-quantized weight (tools/model/export.ts --quantize float16) takes 2 bytes a value.
+      // A quantized weight (tools/model/export.ts --quantize) takes 2 bytes a value as float16, 1 as uint8.
       const bytesPer = (s: tf.io.WeightsManifestEntry) => (s.quantization ? (s.quantization.dtype === 'uint8' ? 1 : 2) : s.dtype === 'float32' || s.dtype === 'int32' ? 4 : 1);
       const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * bytesPer(s), 0);
       if (bytes.length !== expected) {

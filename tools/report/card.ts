@@ -35,7 +35,7 @@ export function cardMarkdown(c: CardInput): string {
     '|---|---|',
     `| input | 48x48 grey face, pixel/255, float32 [N,48,48,1]${main ? `; trained on \`${main.occlusion}\` occlusion` : ''} |`,
     `| output | probabilities of neutral, happiness, surprise, sadness, anger, disgust, fear, contempt${c.mouth ? `; then ${Object.keys(c.mouth.mouth.perBlendshape).length} ARKit mouth weights in [0, 1] (output \`mouth\`)` : ''} |`,
-    `| size | ${(c.exportInfo.bytes / 1e6).toFixed(2)} MB (model.json + weights.bin), weights stored as ${c.exportInfo.quantization ?? 'float32'} |`,
+    `| size | ${(c.exportInfo.bytes / 1e6).toFixed(2)} MB (model.json + weights.bin), weights stored as ${c.exportInfo.quantization === 'uint8' ? 'uint8 (each kernel 256 levels between its min and max; biases float16)' : c.exportInfo.quantization ?? 'float32'} |`,
     `| parameters | ${c.exportInfo.parameters.toLocaleString('en-US')} (after folding for inference) |`,
     `| folded for inference | ${c.exportInfo.folded.batchNorms} batch norms into their convolutions, ${c.exportInfo.folded.activations} ReLUs into their layers, ${c.exportInfo.folded.dropouts} dropouts removed |`,
     `| compute | ${(c.exportInfo.flops / 1e6).toFixed(1)} MFLOPs per image (multiply-adds x2, conv + dense)${c.exportInfo.flipAveraged ? '; the graph runs the network twice, on the face and on its mirror image, and averages the outputs' : ''} |`,
