@@ -80,7 +80,7 @@ function summaryFor(stage: Stage, config: TrainConfig): string {
  * Train flags the pipeline passes to every run it starts: the students' size, targets and cached
  * teacher views (issue 17), and a run's length and data for quick checks.
  */
-const PIPELINE_SETTINGS = ['--architecture', '--label-mode', '--teacher-views', '--augment', '--epochs', '--limit-train', '--limit-valid'];
+const PIPELINE_SETTINGS = ['--architecture', '--crop', '--label-mode', '--teacher-views', '--augment', '--epochs', '--limit-train', '--limit-valid'];
 
 const program = addBackendOptions(addDataOption(new Command()
   .name('pipeline'))

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { FACE_SIZE } from '../../src/core/face-geometry.js';
 import { NUM_CLASSES } from '../../src/core/labels.js';
+import { hiddenRows, type Occlusion } from '../../src/core/occlusion.js';
 import { NUM_MOUTH_BLENDSHAPES } from '../../src/core/mouth-blendshapes.js';
 
 export const EMBEDDING_SIZE = 256;
@@ -33,6 +34,16 @@ export function parseArchitecture(name: string): ArchitectureName {
 interface BuildOptions { seed: number; batchNormMomentum: number; prefix: string }
 
 /**
+ * 2x2 max-pool that keeps an odd map's last row or column ('same' padding) rather than dropping it:
+ * a cropped lower half reaches block 4 as 3 rows, the last of them the chin. On even maps (every map
+ * of an uncropped 48x48 face) 'same' and 'valid' are the same pooling, so those layers stay 'valid'.
+ */
+function maxPool(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
+  const odd = (x.shape[1] ?? 0) % 2 === 1 || (x.shape[2] ?? 0) % 2 === 1;
+  return tf.layers.maxPooling2d({ poolSize: 2, padding: odd ? 'same' : 'valid', name }).apply(x) as tf.SymbolicTensor;
+}
+
+/**
  * Conv blocks up to the 256-d "embedding" layer (pre-activation), on an existing input; also each
  * block's pooled output (`${prefix}block${n}_pool`), which a mouth branch may read.
  */
@@ -49,7 +60,7 @@ function backbone(input: tf.SymbolicTensor, name: ArchitectureName, o: BuildOpti
       x = tf.layers.batchNormalization({ momentum: o.batchNormMomentum, name: `${id}_bn` }).apply(x) as tf.SymbolicTensor;
       x = tf.layers.reLU({ name: `${id}_relu` }).apply(x) as tf.SymbolicTensor;
     }
-    x = tf.layers.maxPooling2d({ poolSize: 2, name: `${o.prefix}block${b + 1}_pool` }).apply(x) as tf.SymbolicTensor;
+    x = maxPool(x, `${o.prefix}block${b + 1}_pool`);
     pools.push(x);
   });
   x = tf.layers.flatten({ name: `${o.prefix}flatten` }).apply(x) as tf.SymbolicTensor;
@@ -94,7 +105,7 @@ function mouthBranch(features: tf.SymbolicTensor, seed: number): tf.SymbolicTens
     x = tf.layers.batchNormalization({ name: `${id}_bn` }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.reLU({ name: `${id}_relu` }).apply(x) as tf.SymbolicTensor;
     // A 1x1 map (block 4's) has nothing left to pool.
-    if ((x.shape[1] ?? 0) >= 2) x = tf.layers.maxPooling2d({ poolSize: 2, name: `${id}_pool` }).apply(x) as tf.SymbolicTensor;
+    if ((x.shape[1] ?? 0) >= 2) x = maxPool(x, `${id}_pool`);
   });
   x = tf.layers.flatten({ name: `${MOUTH_LAYER}_flatten` }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dropout({ rate: MOUTH_BRANCH.dropout, name: `${MOUTH_LAYER}_dropout` }).apply(x) as tf.SymbolicTensor;
@@ -117,7 +128,38 @@ function head(embedding: tf.SymbolicTensor, dropout: number, seed: number, mouth
   return { logits, probabilities, ...(mouth ? { mouth: mouthOutput(x, seed + 1) } : {}) };
 }
 
+/**
+ * What the network computes on. `none`: the whole 48x48 input. `visible`: only the rows the run's
+ * occlusion leaves visible: a first Cropping2D layer drops the rows that occlusion always blacks
+ * out, so a lower-half student does half the work for the same information. The input stays the
+ * 48x48 occluded face, so preprocessing, the tracker and evaluation are the same for both.
+ */
+export const CROPS = ['none', 'visible'] as const;
+export type Crop = (typeof CROPS)[number];
+export const CROP_LAYER = 'visible_rows';
+
+/** The input, or its rows that `occlusion` leaves visible. */
+function cropped(input: tf.SymbolicTensor, crop: Crop, occlusion: Occlusion): tf.SymbolicTensor {
+  if (crop === 'none') return input;
+  const [start, end] = hiddenRows(occlusion);
+  if (start === end) throw new Error(`--crop visible: occlusion "${occlusion}" hides no rows, so there is nothing to crop`);
+  const cropping: [[number, number], [number, number]] = start === 0 ? [[end, 0], [0, 0]] : [[0, FACE_SIZE - start], [0, 0]];
+  return tf.layers.cropping2D({ cropping, name: CROP_LAYER }).apply(input) as tf.SymbolicTensor;
+}
+
+/** A model's crop and the occlusion it was cut for (from its Cropping2D layer), as buildModel takes them. */
+export function cropOf(model: tf.LayersModel): { crop: Crop; occlusion: Occlusion } {
+  const layer = model.layers.find((l) => l.name === CROP_LAYER);
+  if (!layer) return { crop: 'none', occlusion: 'none' };
+  const [[top, bottom]] = layer.getConfig().cropping as [[number, number], [number, number]];
+  const occlusion: Occlusion = top === hiddenRows('lower')[1] && bottom === 0 ? 'lower' : 'upper';
+  return { crop: 'visible', occlusion };
+}
+
 export interface ModelOptions {
+  /** Compute only on the rows `occlusion` leaves visible (default: all rows). */
+  crop?: Crop;
+  occlusion?: Occlusion;
   /** Add the mouth head: outputs become [probabilities, logits, embedding, mouth]. */
   mouth?: boolean;
   /** Where the mouth head reads from (default `head`). */
@@ -147,7 +189,8 @@ const faceInput = () => tf.input({ shape: [FACE_SIZE, FACE_SIZE, 1], name: 'face
  */
 export function buildModel(name: ArchitectureName, seed = 1, batchNormMomentum = 0.99, options: ModelOptions = {}): tf.LayersModel {
   const input = faceInput();
-  const { embedding, pools } = backbone(input, name, { seed, batchNormMomentum, prefix: '' });
+  const face = cropped(input, options.crop ?? 'none', options.occlusion ?? 'none');
+  const { embedding, pools } = backbone(face, name, { seed, batchNormMomentum, prefix: '' });
   const from = options.mouthFrom ?? 'head';
   const { logits, probabilities, mouth: onHead } = head(embedding, ARCHITECTURES[name].dropout, seed * 1000 + 999, options.mouth && from === 'head');
   let mouth = onHead;
@@ -167,9 +210,11 @@ export const CONCAT_BRANCHES = ['kd_', 'triplet_'] as const;
  * architecture) side by side on the same face, their embeddings concatenated (512-d, layer
  * "embedding"), then the usual head.
  */
-export function buildConcatModel(seed = 1, architecture: ArchitectureName = 'student'): tf.LayersModel {
+export function buildConcatModel(seed = 1, architecture: ArchitectureName = 'student', options: Pick<ModelOptions, 'crop' | 'occlusion'> = {}): tf.LayersModel {
   const input = faceInput();
-  const branches = CONCAT_BRANCHES.map((prefix, i) => backbone(input, architecture, { seed: seed + i, batchNormMomentum: 0.99, prefix }).embedding);
+  // One crop for both branches: they see the same rows.
+  const face = cropped(input, options.crop ?? 'none', options.occlusion ?? 'none');
+  const branches = CONCAT_BRANCHES.map((prefix, i) => backbone(face, architecture, { seed: seed + i, batchNormMomentum: 0.99, prefix }).embedding);
   const embedding = tf.layers.concatenate({ name: 'embedding' }).apply(branches) as tf.SymbolicTensor;
   const { logits, probabilities } = head(embedding, ARCHITECTURES[architecture].dropout, seed * 1000 + 999);
   return tf.model({ inputs: input, outputs: [probabilities, logits, embedding], name: 'halfface_concat' });

@@ -10,7 +10,7 @@
  * batch's own moments. So each BatchNorm is calibrated, in graph order, on a batch of faces.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ARCHITECTURES, buildModel, mouthSourceOf, type ArchitectureName } from './architectures.js';
+import { ARCHITECTURES, buildModel, cropOf, mouthSourceOf, type ArchitectureName } from './architectures.js';
 
 /** The BatchNorm that directly consumes a layer, if any. */
 function batchNormAfter(model: tf.LayersModel, layer: tf.layers.Layer): tf.layers.Layer | null {
@@ -70,8 +70,9 @@ const weightedLayers = (model: tf.LayersModel) => model.layers.filter((l) => l.g
  */
 export function restoreTrainingModel(exported: tf.LayersModel, calibration: tf.Tensor4D): { model: tf.LayersModel; architecture: ArchitectureName } {
   const mouthFrom = mouthSourceOf(exported);
+  const crop = cropOf(exported);
   for (const architecture of Object.keys(ARCHITECTURES) as ArchitectureName[]) {
-    const model = buildModel(architecture, 1, 0.99, { mouth: mouthFrom !== null, mouthFrom: mouthFrom ?? 'head' });
+    const model = buildModel(architecture, 1, 0.99, { mouth: mouthFrom !== null, mouthFrom: mouthFrom ?? 'head', ...crop });
     const filled = copyWeightsUnfolding(model, exported, calibration);
     if (filled.length === weightedLayers(model).length && weightedLayers(exported).every((l) => filled.some((f) => f.name === l.name))) {
       return { model, architecture };

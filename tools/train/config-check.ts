@@ -7,7 +7,7 @@ import { LABEL_MODES, type LabelMode } from '../../src/core/labels.js';
 import { OCCLUSIONS, type Occlusion } from '../../src/core/occlusion.js';
 import type { AugmentConfig } from '../data/augment.js';
 import { BATCH_ORDERS, type BatchOrder } from '../data/batch-order.js';
-import { ARCHITECTURES, MOUTH_SOURCES, type ArchitectureName, type MouthSource } from '../model/architectures.js';
+import { ARCHITECTURES, CROPS, MOUTH_SOURCES, type ArchitectureName, type Crop, type MouthSource } from '../model/architectures.js';
 import { FREEZE_MODES, STAGES, type FreezeMode, type Stage, type TrainConfig } from './config.js';
 
 export class ConfigError extends Error {
@@ -99,6 +99,7 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
   stage: (value, what) => choice<Stage>(STAGES)(value, what),
   architecture: choice(Object.keys(ARCHITECTURES) as ArchitectureName[]),
   occlusion: choice<Occlusion>(OCCLUSIONS),
+  crop: choice<Crop>(CROPS),
   dataDir: text,
   labelMode: choice<LabelMode>(LABEL_MODES),
   limitTrain: countOrZero,
@@ -135,8 +136,8 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
 export function checkConfig(raw: unknown, where: string): TrainConfig {
   // Runs from before batch orders were shuffled; runs from before cached teacher views had none;
   // runs from before the mouth head had none; runs from before mouth branches had the plain head and froze nothing;
-  // runs from before the view seed drew their views from the run's seed.
-  const legacy: Partial<TrainConfig> = { batchOrder: 'shuffled', teacherViews: 0, mouthWeight: 0, mouthFrom: 'head', freeze: 'none' };
+  // runs from before the view seed drew their views from the run's seed; runs from before crops computed on every row.
+  const legacy: Partial<TrainConfig> = { batchOrder: 'shuffled', teacherViews: 0, mouthWeight: 0, mouthFrom: 'head', freeze: 'none', crop: 'none' };
   const o = record(raw, where);
   const filled = { ...legacy, viewSeed: o.seed, ...o };
   try {

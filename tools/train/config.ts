@@ -7,7 +7,7 @@ import type { LabelMode } from '../../src/core/labels.js';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../data/augment.js';
 import type { BatchOrder } from '../data/batch-order.js';
-import type { ArchitectureName, MouthSource } from '../model/architectures.js';
+import type { ArchitectureName, Crop, MouthSource } from '../model/architectures.js';
 import { holdsModel, modelArchitecture } from './run-dir.js';
 
 /**
@@ -33,6 +33,12 @@ export interface TrainConfig {
   architecture: ArchitectureName;
   /** What the trained network sees (the teacher sees whole faces; students the lower half). */
   occlusion: Occlusion;
+  /**
+   * `visible`: the network computes only on the rows the occlusion leaves visible (a first
+   * Cropping2D layer, tools/model/architectures.ts): a lower-half student at half the FLOPs, for
+   * the same pixels. `none`: on the whole 48x48 input, as every run before this key.
+   */
+  crop: Crop;
   dataDir: string;
   labelMode: LabelMode;
   /** Train on the first N training images only (0 = all): for tests and quick checks. */
@@ -125,6 +131,7 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     // teacher trained from scratch; the larger one (--architecture teacher) is the one we train now.
     architecture: 'student',
     occlusion: stage === 'teacher' ? 'none' : 'lower',
+    crop: 'none',
     dataDir,
     labelMode: 'majority',
     limitTrain: 0,

@@ -5,10 +5,11 @@
  */
 import { AUGMENT_PRESETS, type AugmentConfig, type AugmentPreset } from '../data/augment.js';
 import { BATCH_ORDERS } from '../data/batch-order.js';
-import { ARCHITECTURES, MOUTH_SOURCES } from '../model/architectures.js';
+import { ARCHITECTURES, CROPS, MOUTH_SOURCES } from '../model/architectures.js';
 import { LABEL_MODES } from '../../src/core/labels.js';
 import { choice, CONFIG_CHECKS, NESTED_CHECKS, type Check, type NestedKey } from './config-check.js';
 import { DEFAULT_VIEW_SEED, FREEZE_MODES, withStartArchitecture, type Stage, type TrainConfig } from './config.js';
+import { modelCrop } from './run-dir.js';
 
 /** A config key, or a field of one of the nested settings ("kd.alpha"). */
 export type ConfigPath =
@@ -51,6 +52,10 @@ export const TRAIN_FLAGS: readonly TrainFlag[] = [
   { flag: '--patience', arg: '<n>', kind: 'number', path: 'patience', help: 'early-stopping patience in epochs (0 = off)' },
   { flag: '--architecture', arg: '<name>', kind: 'text', path: 'architecture', help: `network to train: ${Object.keys(ARCHITECTURES).join(' | ')} (default: that of the network the run starts from, else student)` },
   { flag: '--occlusion', arg: '<mode>', kind: 'text', path: 'occlusion', help: 'what the trained network sees: none | lower | upper' },
+  {
+    flag: '--crop', arg: '<what>', kind: 'text', path: 'crop', stages: ['baseline', 'kd', 'triplet', 'concat'],
+    help: `${CROPS.join(' | ')} (visible: compute only on the rows the occlusion leaves visible, half the FLOPs of a lower-half student; concat: that of its kd student)`,
+  },
   { flag: '--label-mode', arg: '<mode>', kind: 'text', path: 'labelMode', help: `${LABEL_MODES.join(' | ')}` },
   {
     flag: '--augment', arg: '<preset>', kind: 'text', path: 'augment',
@@ -130,9 +135,12 @@ export function applyTrainFlags(config: TrainConfig, values: Record<string, unkn
 
 /**
  * The config of a run about to start: its stage's defaults and sources (withDefaultSources), then the
- * flags given, then, unless --architecture was given, the architecture of the network it starts from.
+ * flags given, then, unless --architecture was given, the architecture of the network it starts from;
+ * unless --crop was given, a concat takes its kd student's crop (its branches are those students).
  */
 export function configForNewRun(sourced: TrainConfig, values: Record<string, unknown>): TrainConfig {
-  const config = applyTrainFlags(sourced, values);
-  return values[optionName('--architecture')] === undefined ? withStartArchitecture(config) : config;
+  let config = applyTrainFlags(sourced, values);
+  if (values[optionName('--architecture')] === undefined) config = withStartArchitecture(config);
+  if (values[optionName('--crop')] === undefined && config.stage === 'concat' && config.concat.kd) config = { ...config, crop: modelCrop(config.concat.kd) ?? config.crop };
+  return config;
 }

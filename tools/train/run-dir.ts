@@ -1,7 +1,7 @@
 /** The files of one run folder: config, metrics log, checkpoint, best model. */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARCHITECTURES, type ArchitectureName } from '../model/architectures.js';
+import { ARCHITECTURES, CROP_LAYER, type ArchitectureName, type Crop } from '../model/architectures.js';
 import type { TrainConfig } from './config.js';
 import { checkConfig, ConfigError } from './config-check.js';
 
@@ -62,6 +62,17 @@ export function bestModelDir(source: string): string {
 
 /** Whether a run or model folder holds a model to load. */
 export const holdsModel = (dir: string) => existsSync(join(bestModelDir(dir), 'model.json'));
+
+/** The crop of the network in a run or model folder (null when there is no readable model). */
+export function modelCrop(dir: string): Crop | null {
+  const path = join(bestModelDir(dir), 'model.json');
+  if (!existsSync(path)) return null;
+  try {
+    return readFileSync(path, 'utf8').includes(`"name":"${CROP_LAYER}"`) ? 'visible' : 'none';
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The architecture of the network in a run or model folder (a flip-averaged or concat graph

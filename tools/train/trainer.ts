@@ -129,8 +129,8 @@ function freezeExpression(model: tf.LayersModel, config: TrainConfig): { feature
 
 async function freshModel(config: TrainConfig, trainSplit: TrainingSplit, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
   const model = config.stage === 'concat'
-    ? buildConcatModel(config.seed, config.architecture)
-    : buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99, { mouth: trainsMouth(config), mouthFrom: config.mouthFrom });
+    ? buildConcatModel(config.seed, config.architecture, { crop: config.crop, occlusion: config.occlusion })
+    : buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99, { mouth: trainsMouth(config), mouthFrom: config.mouthFrom, crop: config.crop, occlusion: config.occlusion });
   try {
     let filled: tf.layers.Layer[] = [];
     if (config.stage === 'concat') await startConcat(model, config, calibration, log);
