@@ -18,7 +18,7 @@ import { NO_AUGMENT } from '../tools/data/augment.js';
 import { makeBatch, type TrainingSplit } from '../tools/data/batches.js';
 import { makeViewBatch } from '../tools/data/views.js';
 import { loadMouthPredictor } from '../tools/eval/mouth.js';
-import { buildModel, inferenceGraph, MOUTH_LAYER, mouthSourceOf } from '../tools/model/architectures.js';
+import { buildConcatModel, buildModel, inferenceGraph, MOUTH_LAYER, mouthSourceOf } from '../tools/model/architectures.js';
 import { exportModelInto } from '../tools/model/export.js';
 import { fileSaveHandler, loadModelFromDir } from '../tools/model/file-io.js';
 import { foldForInference } from '../tools/model/fold.js';
@@ -327,6 +327,26 @@ describe('joint training with the mouth head', () => {
 
     await expect(train({ ...mouthOnly, mouthWeight: 0 }, join(temp, 'no-weight'), objectiveFor('baseline'), options)).rejects.toThrow(/--freeze expression trains only the mouth head: give it one with --mouth-weight/);
     await expect(train({ ...mouthOnly, initFrom: null }, join(temp, 'no-init'), objectiveFor('baseline'), options)).rejects.toThrow(/give a trained one with --init/);
+  });
+
+  it("a concat keeps its kd student's mouth branch, frozen: the same mouth outputs as that student", async () => {
+    const kd = join(temp, 'mouth-only');
+    const concatRun = join(temp, 'concat');
+    const logs: string[] = [];
+    const concatConfig: TrainConfig = { ...defaultConfig('concat', data), limitTrain: 64, limitValid: 30, epochs: 1, batchSize: 16, checkpointEveryBatches: 2, concat: { kd, triplet: runDir }, architecture: 'student' };
+    const { state } = await train(concatConfig, concatRun, objectiveFor('concat'), { log: (m) => logs.push(m), progress: false, ...caches });
+    expect(state.finished).toBe(true);
+    expect(logs.some((m) => /initialised the mouth branch \(\d+ layers\) from .*mouth-only, frozen/.test(m))).toBe(true);
+    const [student, concat] = await Promise.all([loadModelFromDir(join(kd, 'best')), loadModelFromDir(join(concatRun, 'best'))]);
+    expect(concat.getLayer('mouth_conv1').inboundNodes[0].inboundLayers[0].name).toBe('kd_block2_pool');
+    const x = tf.randomUniform([4, FACE_SIZE, FACE_SIZE, 1], 0, 1, 'float32', 11) as tf.Tensor4D;
+    const m0 = (student.predict(x) as tf.Tensor[])[3];
+    const m1 = (concat.predict(x) as tf.Tensor[])[3];
+    expect(tf.max(tf.abs(tf.sub(m0, m1))).dataSync()[0]).toBeLessThan(1e-5);
+    tf.dispose([x, m0, m1]);
+    [student, concat].forEach((m) => m.dispose());
+    // A mouth head on the kd student's own embedding has no place in the concat.
+    expect(() => buildConcatModel(1, 'student', { mouthFrom: 'head' })).toThrow(/only as a branch on a conv block/);
   });
 
   it('refuses to resume a run whose checkpoint lacks the head its config asks for', async () => {

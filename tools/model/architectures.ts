@@ -208,16 +208,23 @@ export const CONCAT_BRANCHES = ['kd_', 'triplet_'] as const;
 /**
  * The paper's concatenation stage as ONE graph: two student backbones (of the students'
  * architecture) side by side on the same face, their embeddings concatenated (512-d, layer
- * "embedding"), then the usual head.
+ * "embedding"), then the usual head. With `mouthFrom` (a conv block), also the kd student's mouth
+ * branch on its kd_ backbone, as that student had it: outputs then end with "mouth".
  */
-export function buildConcatModel(seed = 1, architecture: ArchitectureName = 'student', options: Pick<ModelOptions, 'crop' | 'occlusion'> = {}): tf.LayersModel {
+export function buildConcatModel(seed = 1, architecture: ArchitectureName = 'student', options: Pick<ModelOptions, 'crop' | 'occlusion' | 'mouthFrom'> = {}): tf.LayersModel {
   const input = faceInput();
   // One crop for both branches: they see the same rows.
   const face = cropped(input, options.crop ?? 'none', options.occlusion ?? 'none');
-  const branches = CONCAT_BRANCHES.map((prefix, i) => backbone(face, architecture, { seed: seed + i, batchNormMomentum: 0.99, prefix }).embedding);
-  const embedding = tf.layers.concatenate({ name: 'embedding' }).apply(branches) as tf.SymbolicTensor;
+  const branches = CONCAT_BRANCHES.map((prefix, i) => backbone(face, architecture, { seed: seed + i, batchNormMomentum: 0.99, prefix }));
+  const embedding = tf.layers.concatenate({ name: 'embedding' }).apply(branches.map((b) => b.embedding)) as tf.SymbolicTensor;
   const { logits, probabilities } = head(embedding, ARCHITECTURES[architecture].dropout, seed * 1000 + 999);
-  return tf.model({ inputs: input, outputs: [probabilities, logits, embedding], name: 'halfface_concat' });
+  let mouth: tf.SymbolicTensor | undefined;
+  if (options.mouthFrom) {
+    // The plain head reads the kd student's own 256-d embedding, which the concat no longer has.
+    if (options.mouthFrom === 'head') throw new Error('a concat carries its kd student\'s mouth head only as a branch on a conv block (--mouth-from blockN), not on its embedding');
+    mouth = mouthBranch(branches[0].pools[Number(options.mouthFrom.slice('block'.length)) - 1], seed * 1000 + 500);
+  }
+  return tf.model({ inputs: input, outputs: [probabilities, logits, embedding, ...(mouth ? [mouth] : [])], name: 'halfface_concat' });
 }
 
 /**

@@ -18,7 +18,7 @@ import { makeViewBatch, viewAt } from '../data/views.js';
 import { scoreModel } from '../eval/evaluate-model.js';
 import { predictedLabels } from '../eval/metrics.js';
 import { layersMouthPredictor, predictMouth, scoreMouth } from '../eval/mouth.js';
-import { buildConcatModel, buildModel, CONCAT_BRANCHES, hasMouthHead, isMouthLayer, MOUTH_LAYER, mouthSourceLayer, mouthSourceOf } from '../model/architectures.js';
+import { buildConcatModel, buildModel, CONCAT_BRANCHES, hasMouthHead, isMouthLayer, MOUTH_LAYER, mouthSourceLayer, mouthSourceOf, type MouthSource } from '../model/architectures.js';
 import { innerNetwork } from '../model/flip-average.js';
 import { fileSaveHandler, loadModelFromDir, loadOptimizerState, saveOptimizerState } from '../model/file-io.js';
 import { fileFacts } from '../model/export.js';
@@ -127,9 +127,21 @@ function freezeExpression(model: tf.LayersModel, config: TrainConfig): { feature
   return { features, head: model.layers.filter((l) => isMouthLayer(l.name)) };
 }
 
+/** Where the mouth head of the network in a run or model folder reads from (null: it has none). */
+async function savedMouthSource(source: string): Promise<MouthSource | null> {
+  const loaded = await loadModelFromDir(bestModelDir(source));
+  try {
+    return mouthSourceOf(innerNetwork(loaded));
+  } finally {
+    loaded.dispose();
+  }
+}
+
 async function freshModel(config: TrainConfig, trainSplit: TrainingSplit, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
+  // A concat keeps its kd student's mouth branch (frozen, as its backbone): the headset model needs both heads.
+  const concatMouth = config.stage === 'concat' && config.concat.kd ? await savedMouthSource(config.concat.kd) : null;
   const model = config.stage === 'concat'
-    ? buildConcatModel(config.seed, config.architecture, { crop: config.crop, occlusion: config.occlusion })
+    ? buildConcatModel(config.seed, config.architecture, { crop: config.crop, occlusion: config.occlusion, mouthFrom: concatMouth ?? undefined })
     : buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99, { mouth: trainsMouth(config), mouthFrom: config.mouthFrom, crop: config.crop, occlusion: config.occlusion });
   try {
     let filled: tf.layers.Layer[] = [];
@@ -176,6 +188,14 @@ async function startConcat(model: tf.LayersModel, config: TrainConfig, calibrati
     ]);
     model.getLayer('logits').setWeights(head);
     tf.dispose(head);
+    if (hasMouthHead(model)) {
+      // The mouth branch keeps its unprefixed names; the concat's objective never runs it, so it stays as trained.
+      const { filled } = await copyFromSaved(model, kd, calibration, '', false);
+      const mouth = model.layers.filter((l) => isMouthLayer(l.name) && l.getWeights().length > 0);
+      if (!mouth.every((l) => filled.includes(l))) throw new Error(`${kd}: its mouth branch does not fit the concat's (${mouth.map((l) => l.name).join(', ')})`);
+      filled.forEach((l) => { l.trainable = false; });
+      log(`initialised the mouth branch (${mouth.length} layers) from ${kd}, frozen`);
+    }
   } finally {
     tf.dispose(heads);
   }
