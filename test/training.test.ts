@@ -15,6 +15,7 @@ import { NO_AUGMENT } from '../tools/data/augment.js';
 import { predictSplit } from '../tools/data/batches.js';
 import { loadSplit } from '../tools/data/ferplus.js';
 import { computeMetrics, predictedLabels } from '../tools/eval/metrics.js';
+import { buildModel, cropOf, forwardFlops } from '../tools/model/architectures.js';
 import { loadModelFromDir } from '../tools/model/file-io.js';
 import { defaultConfig, type TrainConfig } from '../tools/train/config.js';
 import { readEpochs, readState } from '../tools/train/run-dir.js';
@@ -82,6 +83,19 @@ describe('training on real FER+ images', () => {
     expect(readEpochs(dir).map((e) => e.epoch)).toEqual([1, 2]);
     // the run's model, optimizer and batches were all disposed
     expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('a --crop visible student trains and resumes on the rows it sees, at about half the FLOPs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'halfface-crop-run-'));
+    const config = smallConfig({ epochs: 1, limitTrain: 128, limitValid: 64, crop: 'visible', architecture: 'student', initFrom: null });
+    await train(config, dir, objectiveFor('baseline'), { log: quiet, progress: false, maxBatches: 2 });
+    const { state } = await train(config, dir, objectiveFor('baseline'), { log: quiet, progress: false });
+    expect(state.finished).toBe(true);
+    const model = await loadModelFromDir(join(dir, 'best'));
+    expect(cropOf(model)).toEqual({ crop: 'visible', occlusion: 'lower' });
+    const whole = buildModel('student', 1);
+    expect(forwardFlops(model) / forwardFlops(whole)).toBeLessThan(0.55);
+    [model, whole].forEach((m) => m.dispose());
   });
 
   it('npm run train logs plain progress lines when its output is not a terminal, and resumes from the run folder alone, for more epochs', () => {
