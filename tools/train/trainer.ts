@@ -18,7 +18,7 @@ import { makeViewBatch, viewAt } from '../data/views.js';
 import { scoreModel } from '../eval/evaluate-model.js';
 import { predictedLabels } from '../eval/metrics.js';
 import { layersMouthPredictor, predictMouth, scoreMouth } from '../eval/mouth.js';
-import { buildConcatModel, buildModel, CONCAT_BRANCHES, hasMouthHead, isMouthLayer, MOUTH_LAYER, mouthSourceLayer, mouthSourceOf, type MouthSource } from '../model/architectures.js';
+import { buildConcatModel, buildModel, CONCAT_BRANCHES, hasMouthHead, isMouthLayer, MOUTH_LAYER, mouthSourceLayer, mouthSourceOf } from '../model/architectures.js';
 import { innerNetwork } from '../model/flip-average.js';
 import { fileSaveHandler, loadModelFromDir, loadOptimizerState, saveOptimizerState } from '../model/file-io.js';
 import { fileFacts } from '../model/export.js';
@@ -83,25 +83,26 @@ export function calibrationFaces(split: LabelledSplit, occlusion: Occlusion, cou
   return facesTensor(makeBatch(split, indices, occlusion, null, Math.random).faces);
 }
 
-/**
- * Copies weights by layer name from a trained run or model folder where the shapes match (an
- * exported model's folded convolutions are unfolded, see unfold.ts); layers of `model` named
- * prefix + name take the weights of `name`. Returns the layers it filled and, with
- * keepClassifier, clones of the source's own classifier weights, which the concat head starts
- * from (the caller disposes them).
- */
-async function copyFromSaved(model: tf.LayersModel, source: string, calibration: tf.Tensor4D, prefix: string, keepClassifier: boolean) {
+/** Loads the network of a trained run or model folder for `use`, and disposes it after. */
+async function withSaved<T>(source: string, use: (network: tf.LayersModel) => T | Promise<T>): Promise<T> {
   const loaded = await loadModelFromDir(bestModelDir(source));
   try {
     // A flip-averaged export wraps the network it averages: its weights are that network's.
-    const from = innerNetwork(loaded);
-    const filled = copyWeightsUnfolding(model, from, calibration, prefix);
-    if (filled.length === 0) throw new Error(`no layer of ${source} fits the ${prefix ? `${prefix}* branch` : 'model'}`);
-    const classifier = keepClassifier ? from.layers.find((l) => l.name === 'logits') : undefined;
-    return { filled, logits: classifier ? classifier.getWeights().map((w) => w.clone()) : [] };
+    return await use(innerNetwork(loaded));
   } finally {
     loaded.dispose();
   }
+}
+
+/**
+ * Copies weights by layer name from `from` (loaded from `source`) where the shapes match (an
+ * exported model's folded convolutions are unfolded, see unfold.ts); layers of `model` named
+ * prefix + name take the weights of `name`. Returns the layers it filled.
+ */
+function copyFrom(model: tf.LayersModel, from: tf.LayersModel, source: string, calibration: tf.Tensor4D, prefix: string): tf.layers.Layer[] {
+  const filled = copyWeightsUnfolding(model, from, calibration, prefix);
+  if (filled.length === 0) throw new Error(`no layer of ${source} fits the ${prefix ? `${prefix}* branch` : 'model'}`);
+  return filled;
 }
 
 /** The folders a new run builds on, with the fingerprints of their weights now. */
@@ -127,29 +128,13 @@ function freezeExpression(model: tf.LayersModel, config: TrainConfig): { feature
   return { features, head: model.layers.filter((l) => isMouthLayer(l.name)) };
 }
 
-/** Where the mouth head of the network in a run or model folder reads from (null: it has none). */
-async function savedMouthSource(source: string): Promise<MouthSource | null> {
-  const loaded = await loadModelFromDir(bestModelDir(source));
-  try {
-    return mouthSourceOf(innerNetwork(loaded));
-  } finally {
-    loaded.dispose();
-  }
-}
-
 async function freshModel(config: TrainConfig, trainSplit: TrainingSplit, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
-  // A concat keeps its kd student's mouth branch (frozen, as its backbone): the headset model needs both heads.
-  const concatMouth = config.stage === 'concat' && config.concat.kd ? await savedMouthSource(config.concat.kd) : null;
-  const model = config.stage === 'concat'
-    ? buildConcatModel(config.seed, config.architecture, { crop: config.crop, occlusion: config.occlusion, mouthFrom: concatMouth ?? undefined })
-    : buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99, { mouth: trainsMouth(config), mouthFrom: config.mouthFrom, crop: config.crop, occlusion: config.occlusion });
+  if (config.stage === 'concat') return freshConcat(config, calibration, log);
+  const model = buildModel(config.architecture, config.seed, config.batchNormMomentum ?? 0.99, { mouth: trainsMouth(config), mouthFrom: config.mouthFrom, crop: config.crop, occlusion: config.occlusion });
   try {
-    let filled: tf.layers.Layer[] = [];
-    if (config.stage === 'concat') await startConcat(model, config, calibration, log);
-    else if (config.initFrom) {
-      ({ filled } = await copyFromSaved(model, config.initFrom, calibration, '', false));
-      log(`initialised ${filled.length} layers from ${bestModelDir(config.initFrom)}`);
-    }
+    const initFrom = config.initFrom;
+    const filled = initFrom ? await withSaved(initFrom, (from) => copyFrom(model, from, initFrom, calibration, '')) : [];
+    if (initFrom) log(`initialised ${filled.length} layers from ${bestModelDir(initFrom)}`);
     if (trainsMouth(config) && !filled.some((l) => l.name === MOUTH_LAYER)) {
       // A trained backbone gets a plain head fitted to it first; a fresh one, or a conv branch, starts from the mean.
       if (config.mouthFrom === 'head' && filled.some((l) => l.name === 'embedding')) await probeMouthHead(model, trainSplit, config.occlusion, config.seed, log);
@@ -162,42 +147,58 @@ async function freshModel(config: TrainConfig, trainSplit: TrainingSplit, calibr
   }
 }
 
-/** Fills the concat model's two frozen branches from the students, and starts its head as their ensemble. */
-async function startConcat(model: tf.LayersModel, config: TrainConfig, calibration: tf.Tensor4D, log: (m: string) => void) {
+/**
+ * A concat of the two students: their branches frozen, its head started as their ensemble, and
+ * the kd student's mouth branch kept (frozen, as its backbone): the headset model needs both heads.
+ */
+async function freshConcat(config: TrainConfig, calibration: tf.Tensor4D, log: (m: string) => void): Promise<tf.LayersModel> {
   const { kd, triplet } = config.concat;
   if (!kd || !triplet) throw new Error('the concat stage needs both students: --kd-student DIR --triplet-student DIR');
-  const heads: tf.Tensor[][] = [];
-  try {
-    // The branches are frozen: only the head on the concatenated embedding learns.
-    for (const [prefix, source] of [[CONCAT_BRANCHES[0], kd], [CONCAT_BRANCHES[1], triplet]] as const) {
-      const { filled, logits } = await copyFromSaved(model, source, calibration, prefix, true);
-      heads.push(logits);
-      filled.forEach((l) => { l.trainable = false; });
-      if (logits.length === 0) throw new Error(`${source} has no 'logits' layer to start the concat head from`);
-      const branch = model.layers.filter((l) => l.name.startsWith(prefix) && l.getWeights().length > 0);
-      if (filled.length < branch.length) {
-        throw new Error(`${source} fills ${filled.length} of the ${branch.length} layers of the concat's ${prefix}* branch: the concat must have the students' architecture (--architecture; this one is ${config.architecture})`);
-      }
-      log(`initialised ${filled.length} layers (${prefix}*) from ${source}, frozen`);
+  return withSaved(kd, (kdNetwork) => withSaved(triplet, (tripletNetwork) => {
+    const mouthFrom = mouthSourceOf(kdNetwork) ?? undefined;
+    const model = buildConcatModel(config.seed, config.architecture, { crop: config.crop, occlusion: config.occlusion, mouthFrom });
+    try {
+      startConcat(model, config, [[kd, kdNetwork], [triplet, tripletNetwork]], calibration, log);
+      return model;
+    } catch (e) {
+      model.dispose();
+      throw e;
     }
-    // The head starts as the average of the two students' logits (their plain ensemble), so
-    // training begins from a model at least as good as the ensemble instead of from noise.
-    const head = tf.tidy(() => [
-      tf.mul(tf.concat([heads[0][0], heads[1][0]], 0), 0.5),
-      tf.mul(tf.add(heads[0][1], heads[1][1]), 0.5),
-    ]);
-    model.getLayer('logits').setWeights(head);
-    tf.dispose(head);
-    if (hasMouthHead(model)) {
-      // The mouth branch keeps its unprefixed names; the concat's objective never runs it, so it stays as trained.
-      const { filled } = await copyFromSaved(model, kd, calibration, '', false);
-      const mouth = model.layers.filter((l) => isMouthLayer(l.name) && l.getWeights().length > 0);
-      if (!mouth.every((l) => filled.includes(l))) throw new Error(`${kd}: its mouth branch does not fit the concat's (${mouth.map((l) => l.name).join(', ')})`);
-      filled.forEach((l) => { l.trainable = false; });
-      log(`initialised the mouth branch (${mouth.length} layers) from ${kd}, frozen`);
+  }));
+}
+
+/** Fills the concat model's two frozen branches from the students, and starts its head as their ensemble. */
+function startConcat(model: tf.LayersModel, config: TrainConfig, students: [string, tf.LayersModel][], calibration: tf.Tensor4D, log: (m: string) => void) {
+  // The branches are frozen: only the head on the concatenated embedding learns.
+  const heads = students.map(([source, network], i) => {
+    const prefix = CONCAT_BRANCHES[i];
+    const filled = copyFrom(model, network, source, calibration, prefix);
+    filled.forEach((l) => { l.trainable = false; });
+    const logits = network.layers.find((l) => l.name === 'logits');
+    if (!logits) throw new Error(`${source} has no 'logits' layer to start the concat head from`);
+    const branch = model.layers.filter((l) => l.name.startsWith(prefix) && l.getWeights().length > 0);
+    if (filled.length < branch.length) {
+      throw new Error(`${source} fills ${filled.length} of the ${branch.length} layers of the concat's ${prefix}* branch: the concat must have the students' architecture (--architecture; this one is ${config.architecture})`);
     }
-  } finally {
-    tf.dispose(heads);
+    log(`initialised ${filled.length} layers (${prefix}*) from ${source}, frozen`);
+    return logits.getWeights();
+  });
+  // The head starts as the average of the two students' logits (their plain ensemble), so
+  // training begins from a model at least as good as the ensemble instead of from noise.
+  const head = tf.tidy(() => [
+    tf.mul(tf.concat([heads[0][0], heads[1][0]], 0), 0.5),
+    tf.mul(tf.add(heads[0][1], heads[1][1]), 0.5),
+  ]);
+  model.getLayer('logits').setWeights(head);
+  tf.dispose(head);
+  if (hasMouthHead(model)) {
+    // The mouth branch keeps its unprefixed names; the concat's objective never runs it, so it stays as trained.
+    const [kd, kdNetwork] = students[0];
+    const filled = copyFrom(model, kdNetwork, kd, calibration, '');
+    const mouth = model.layers.filter((l) => isMouthLayer(l.name) && l.getWeights().length > 0);
+    if (!mouth.every((l) => filled.includes(l))) throw new Error(`${kd}: its mouth branch does not fit the concat's (${mouth.map((l) => l.name).join(', ')})`);
+    filled.forEach((l) => { l.trainable = false; });
+    log(`initialised the mouth branch (${mouth.length} layers) from ${kd}, frozen`);
   }
 }
 
