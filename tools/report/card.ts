@@ -10,6 +10,7 @@ import type { TrainConfig } from '../train/config.js';
 import { epochsTrained, type EpochRecord, type Origin, type TrainState } from '../train/run-dir.js';
 import type { MouthReport } from '../eval/mouth.js';
 import type { ExportInfo } from '../model/export.js';
+import { hiddenRows } from '../../src/core/occlusion.js';
 
 export interface CardInput {
   name: string;
@@ -20,6 +21,14 @@ export interface CardInput {
   mouth?: MouthReport;
   runs: { dir: string; config: TrainConfig; state: TrainState | null; epochs: EpochRecord[]; backend: string; origins: Origin[] }[];
   notes: string[];
+}
+
+/** A cropped network never sees the hidden rows, so a whole face and its visible part score the same. */
+function cropNote(c: CardInput): string {
+  const config = c.runs[0]?.config;
+  if (!config || config.crop !== 'visible') return '';
+  const [from, to] = hiddenRows(config.occlusion);
+  return `; its first layer crops away rows ${from}-${to - 1}, which the headset hides, so it computes on the visible rows only and scores a whole face as its \`${config.occlusion}\` view`;
 }
 
 export function cardMarkdown(c: CardInput): string {
@@ -33,7 +42,7 @@ export function cardMarkdown(c: CardInput): string {
     '',
     '| | |',
     '|---|---|',
-    `| input | 48x48 grey face, pixel/255, float32 [N,48,48,1]${main ? `; trained on \`${main.occlusion}\` occlusion` : ''} |`,
+    `| input | 48x48 grey face, pixel/255, float32 [N,48,48,1]${main ? `; trained on \`${main.occlusion}\` occlusion` : ''}${cropNote(c)} |`,
     `| output | probabilities of neutral, happiness, surprise, sadness, anger, disgust, fear, contempt${c.mouth ? `; then ${Object.keys(c.mouth.mouth.perBlendshape).length} ARKit mouth weights in [0, 1] (output \`mouth\`)` : ''} |`,
     `| size | ${(c.exportInfo.bytes / 1e6).toFixed(2)} MB (model.json + weights.bin), weights stored as ${c.exportInfo.quantization === 'uint8' ? 'uint8 (each kernel 256 levels between its min and max; biases float16)' : c.exportInfo.quantization ?? 'float32'} |`,
     `| parameters | ${c.exportInfo.parameters.toLocaleString('en-US')} (after folding for inference) |`,
