@@ -45,7 +45,7 @@ describe('demo face', () => {
       const canvas = Object.assign(document.createElement('canvas'), { width: demo.DEMO_WIDTH, height: demo.DEMO_HEIGHT });
       const ctx = canvas.getContext('2d')!;
       const sheetCanvas = Object.assign(document.createElement('canvas'), { width: demo.DEMO_WIDTH * demo.DEMO_SEQUENCE.length, height: demo.DEMO_HEIGHT });
-      const out: { name: string; reads: { label: string; p: number }[] }[] = [];
+      const out: { name: string; reads: { label: string; p: number; lead: number }[] }[] = [];
       let clock = 0;
       for (const [i, phase] of demo.DEMO_SEQUENCE.entries()) {
         const reads = [];
