@@ -4,7 +4,7 @@
  * flags refused before anything trains.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,16 +61,25 @@ describe('npm run pipeline', () => {
     expect(run.out).toContain(`npm run report -- --models ${join(models, 'student-baseline')} --replicate ${join(runs, 'baseline-r2')}`);
   });
 
-  it('resumes instead of training again, and never ships a student without the mouth head over one with it', () => {
+  it('resumes instead of training again, and never ships a less accurate student, nor one without the mouth head', () => {
     const before = readFileSync(join(runs, 'baseline-r2', 'metrics.jsonl'), 'utf8');
-    // The committed headset model has the mouth head; this pipeline's students have none.
+    const again = () => cli(['--stages', 'baseline', '--replicates', '2', '--epochs', '1', '--limit-train', '256', '--limit-valid', '128', '--quantize', 'float16']);
+    // The committed headset model: far more accurate than a student of 256 faces, and with the mouth head.
     rmSync(join(models, 'halfface'), { recursive: true });
     cpSync('models/halfface', join(models, 'halfface'), { recursive: true });
     const shippedBefore = readFileSync(join(models, 'halfface', 'weights.bin'));
-    const again = cli(['--stages', 'baseline', '--replicates', '2', '--epochs', '1', '--limit-train', '256', '--limit-valid', '128', '--quantize', 'float16']);
-    expect(again.code, again.err).toBe(0);
+    const better = again();
+    expect(better.code, better.err).toBe(0);
     expect(readFileSync(join(runs, 'baseline-r2', 'metrics.jsonl'), 'utf8')).toBe(before);
-    expect(again.out).toContain('models/halfface stays as it is: it has the mouth head');
+    expect(better.out).toMatch(/models\/halfface stays as it is: it scores \d+\.\d\d% on FER2013Valid lower, more than the best student of this run \(student-baseline, \d+\.\d\d%\)/);
+    expect(readFileSync(join(models, 'halfface', 'weights.bin')).equals(shippedBefore)).toBe(true);
+    // The same model carded as hardly accurate: the mouth head alone keeps it.
+    const cardPath = join(models, 'halfface', 'card.json');
+    const card = JSON.parse(readFileSync(cardPath, 'utf8')) as { evaluations: { accuracy: number }[] };
+    writeFileSync(cardPath, JSON.stringify({ ...card, evaluations: card.evaluations.map((e) => ({ ...e, accuracy: 0.01 })) }));
+    const mouth = again();
+    expect(mouth.code, mouth.err).toBe(0);
+    expect(mouth.out).toContain('models/halfface stays as it is: it has the mouth head');
     expect(readFileSync(join(models, 'halfface', 'weights.bin')).equals(shippedBefore)).toBe(true);
   });
 

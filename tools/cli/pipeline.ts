@@ -5,7 +5,7 @@
  * models/<name> with a card.
  */
 import { Command } from 'commander';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Occlusion } from '../../src/core/occlusion.js';
 import { selectBackend } from '../backend/select.js';
@@ -43,6 +43,14 @@ async function outputsMouth(dir: string): Promise<boolean> {
   } finally {
     model.dispose();
   }
+}
+
+/** The lower-half FER2013Valid accuracy on the card of the model in `dir`, or null without one. */
+function cardedLowerAccuracy(dir: string): number | null {
+  const path = join(dir, 'card.json');
+  if (!existsSync(path)) return null;
+  const card = JSON.parse(readFileSync(path, 'utf8')) as { evaluations?: { split: string; occlusion: string; accuracy: number }[] };
+  return card.evaluations?.find((e) => e.split === 'FER2013Valid' && e.occlusion === 'lower')?.accuracy ?? null;
 }
 
 /**
@@ -169,7 +177,11 @@ runCli(async () => {
   // The headset model: the best student on the lower half within the headset's budget.
   const best = shipped.length ? pickShipped(shipped) : null;
   const target = join(o.models, 'halfface');
-  if (best && !best.card.mouth && await outputsMouth(target)) {
+  const shippedAccuracy = cardedLowerAccuracy(target);
+  if (best && shippedAccuracy !== null && best.accuracy < shippedAccuracy) {
+    // A re-run of an older or smaller campaign must not quietly replace a better headset model.
+    console.log(`\nmodels/halfface stays as it is: it scores ${percent(shippedAccuracy)} on FER2013Valid lower, more than the best student of this run (${MODEL_NAMES[best.stage]}, ${percent(best.accuracy)}). Delete ${target} to ship that one anyway.`);
+  } else if (best && !best.card.mouth && await outputsMouth(target)) {
     // The app's avatar mouth follows the shipped model's mouth head (issue 18): a student without
     // one would silently take it away.
     console.log(`\nmodels/halfface stays as it is: it has the mouth head, ${MODEL_NAMES[best.stage]} (the best student, ${percent(best.accuracy)}) has not. Give it one with npm run train -- --stage ${best.stage} --init ${join(o.runs, best.stage)} --freeze expression --mouth-weight 1 --mouth-from block2 (docs/mouth.md), then export that run as models/halfface.`);
