@@ -1,6 +1,7 @@
 /**
  * Which student becomes models/halfface, the model a headset downloads.
  */
+import { percent } from '../eval/format.js';
 import type { Stage } from './config.js';
 
 /** What a headset may download and run per frame (issue 17): a few MB, a few hundred MFLOPs. */
@@ -26,7 +27,6 @@ export function pickShipped<T extends { stage: Stage; accuracy: number; bytes: n
 
 /** Why `shipped` was picked from `all`, in words for the card and the console. */
 export function shipReason(all: { stage: Stage; accuracy: number; bytes: number; flops: number }[]): string {
-  const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
   const listed = all.map((s) => `${s.stage} ${percent(s.accuracy)} (${(s.flops / 1e6).toFixed(0)} MFLOPs, ${(s.bytes / 1e6).toFixed(2)} MB${fitsHeadset(s) ? '' : ', over the budget'})`);
   return `the most accurate on the lower half of those within the headset's budget (${HEADSET_BUDGET.bytes / 1e6} MB, ${HEADSET_BUDGET.flops / 1e6} MFLOPs a frame): ${listed.join(', ')}`;
 }
