@@ -16,7 +16,7 @@ import { percent } from '../eval/format.js';
 import { writeCard, type CardInput } from '../report/card.js';
 import { classBalanceFor, parseTau } from '../model/class-balance.js';
 import { exportModelInto, parseQuantize, QUANTIZE_CHOICES } from '../model/export.js';
-import { loadModelFromDir, replaceFolder } from '../model/file-io.js';
+import { replaceFolder } from '../model/file-io.js';
 import { fitsHeadset, HEADSET_BUDGET, pickShipped, shipReason } from '../train/ship.js';
 import { defaultConfig, MODEL_NAMES, REPLICATE_SEED_STEP, replicateRunName, replicateSeed, STAGES, withDefaultSources, type Stage, type TrainConfig } from '../train/config.js';
 import { configForNewRun, trainFlag } from '../train/flags.js';
@@ -34,15 +34,12 @@ const SUMMARIES: Record<Stage, string> = {
   concat: 'The KD and triplet students side by side, their embeddings concatenated under one trained head: one graph.',
 };
 
-/** Whether the exported model in `dir` gives the mouth blendshapes beside the classes. */
-async function outputsMouth(dir: string): Promise<boolean> {
-  if (!existsSync(join(dir, 'model.json'))) return false;
-  const model = await loadModelFromDir(dir);
-  try {
-    return model.outputs.length > 1;
-  } finally {
-    model.dispose();
-  }
+/** Whether the exported model in `dir` gives the mouth blendshapes beside the classes (read off its model.json). */
+function outputsMouth(dir: string): boolean {
+  const path = join(dir, 'model.json');
+  if (!existsSync(path)) return false;
+  const json = JSON.parse(readFileSync(path, 'utf8')) as { modelTopology?: { config?: { output_layers?: unknown[] } } };
+  return (json.modelTopology?.config?.output_layers?.length ?? 0) > 1;
 }
 
 /** The lower-half FER2013Valid accuracy on the card of the model in `dir`, or null without one. */
@@ -63,7 +60,7 @@ async function scoreExport(dir: string, dataDir: string, config: TrainConfig, oc
   // On the majority protocol we report on (as validation in training), whatever labels the run trained on.
   for (const occlusion of occlusions) evaluations.push({ ...await evaluateModelDir(dir, dataDir, 'FER2013Valid', occlusion, 'majority'), model: name });
   // Asked of the model, not of its run: a concat keeps its kd student's mouth branch without training it.
-  if (!(await outputsMouth(dir))) return { evaluations };
+  if (!outputsMouth(dir)) return { evaluations };
   return { evaluations, mouth: { ...await evaluateMouthModelDir(dir, dataDir, 'FER2013Valid', config.occlusion), model: name } };
 }
 
@@ -181,7 +178,7 @@ runCli(async () => {
   if (best && shippedAccuracy !== null && best.accuracy < shippedAccuracy) {
     // A re-run of an older or smaller campaign must not quietly replace a better headset model.
     console.log(`\nmodels/halfface stays as it is: it scores ${percent(shippedAccuracy)} on FER2013Valid lower, more than the best student of this run (${MODEL_NAMES[best.stage]}, ${percent(best.accuracy)}). Delete ${target} to ship that one anyway.`);
-  } else if (best && !best.card.mouth && await outputsMouth(target)) {
+  } else if (best && !best.card.mouth && outputsMouth(target)) {
     // The app's avatar mouth follows the shipped model's mouth head (issue 18): a student without
     // one would silently take it away.
     console.log(`\nmodels/halfface stays as it is: it has the mouth head, ${MODEL_NAMES[best.stage]} (the best student, ${percent(best.accuracy)}) has not. Give it one with npm run train -- --stage ${best.stage} --init ${join(o.runs, best.stage)} --freeze expression --mouth-weight 1 --mouth-from block2 (docs/mouth.md), then export that run as models/halfface.`);
