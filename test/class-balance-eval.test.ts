@@ -1,8 +1,10 @@
 /**
  * Class balance on real faces and a real model: the FER2013Train prior, and that the sweep behind
  * `npm run eval -- --balance a,b` scores each tau as a model balanced by that tau alone would be,
- * trading common expressions for rare ones. Data tier: FER+ Valid through the committed student.
+ * trading common expressions for rare ones; and that the logit-adjusted loss (--balance-loss)
+ * learns logits with that prior divided out. Data tier: FER+ Valid through the committed student.
  */
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXPRESSIONS } from '../src/core/labels.js';
 import { selectBackend } from '../tools/backend/select.js';
@@ -11,6 +13,9 @@ import { balanceSweep, scoreModelDir } from '../tools/eval/evaluate-model.js';
 import type { Metrics } from '../tools/eval/metrics.js';
 import { trainingPrior } from '../tools/model/class-balance.js';
 import { limitSplit } from '../tools/report/compare.js';
+import { defaultConfig } from '../tools/train/config.js';
+import { crossEntropy } from '../tools/train/losses.js';
+import { labelLogitsFor } from '../tools/train/trainer.js';
 import { DATA_DIR } from './helpers/data.js';
 import { STUDENT_DIR } from './helpers/second-model.js';
 
@@ -45,5 +50,29 @@ describe('class balance on FER2013Valid', () => {
     expect(rare(half)).toBeGreaterThan(rare(none));
     expect(answered(half)[0]).toBeLessThan(answered(none)[0]);
     expect(half.n).toBe(600);
+  });
+
+  it('the logit-adjusted loss learns logits with the prior divided out to the power tau', () => {
+    // The classes' logits alone (one bias per class), fitted to targets that follow the training
+    // prior: plain cross-entropy learns softmax = prior; tau = 1 learns the uniform distribution.
+    const fitted = (tau: number) => {
+      const labelLogits = labelLogitsFor({ ...defaultConfig('baseline', DATA_DIR), balanceLoss: tau });
+      const bias = tf.variable(tf.zeros([1, prior.length]));
+      const targets = tf.tensor2d([prior]);
+      const optimizer = tf.train.adam(0.1);
+      for (let step = 0; step < 600; step++) optimizer.minimize(() => crossEntropy(targets, labelLogits(bias as unknown as tf.Tensor2D)));
+      const p = tf.tidy(() => tf.softmax(bias).dataSync());
+      tf.dispose([bias, targets]);
+      optimizer.dispose();
+      return Array.from(p);
+    };
+    const expected = (tau: number) => {
+      const w = prior.map((q) => q ** (1 - tau));
+      const sum = w.reduce((a, b) => a + b, 0);
+      return w.map((v) => v / sum);
+    };
+    for (const tau of [0, 0.5, 1]) {
+      fitted(tau).forEach((p, c) => expect(p).toBeCloseTo(expected(tau)[c], 2));
+    }
   });
 });

@@ -31,6 +31,13 @@ describe('distillation loss', () => {
     expect(byHand(1, 0.7)).toBeCloseTo(0.3 * 0.407606 + 0.7 * 0.729908, 4);
   });
 
+  it('the labels\' term reads the logits it is given (the logit-adjusted loss), the teacher\'s term the student\'s own', () => {
+    const shifted = [[0, 1, 3]];
+    const withShift = (alpha: number) => distillationLoss(tf.tensor2d(target), tf.tensor2d(student), tf.tensor2d(teacher), 2, alpha, tf.tensor2d(shifted)).dataSync()[0];
+    expect(withShift(0)).toBeCloseTo(crossEntropy(tf.tensor2d(target), tf.tensor2d(shifted)).dataSync()[0], 6);
+    expect(withShift(1)).toBeCloseTo(byHand(2, 1), 5);
+  });
+
   it('alpha = 0 is plain cross-entropy; identical logits leave only the hard term', () => {
     expect(distillationLoss(tf.tensor2d(target), tf.tensor2d(student), tf.tensor2d(teacher), 4, 0).dataSync()[0])
       .toBeCloseTo(crossEntropy(tf.tensor2d(target), tf.tensor2d(student)).dataSync()[0], 6);

@@ -33,6 +33,8 @@ describe('train flags', () => {
     expect(parse('--lr', '3e-4')).toBe(3e-4);
     expect(() => parse('--lr', '-1')).toThrow(/--lr: -1 is not a number > 0/);
     expect(parse('--patience', '0')).toBe(0);
+    expect(parse('--balance-loss', '0.5')).toBe(0.5);
+    expect(() => parse('--balance-loss', '3')).toThrow(/--balance-loss: 3 is not a number from 0/);
   });
 
   it('read names from their lists, presets and "none"', () => {
@@ -87,10 +89,10 @@ describe('config.json', () => {
   });
 
   it('reads runs saved before newer keys existed as they trained', () => {
-    const { batchOrder: _, ...old } = defaultConfig('baseline', '/data');
+    const { batchOrder: _, balanceLoss: __, ...old } = defaultConfig('baseline', '/data');
     const augment = { ...old.augment };
     delete augment.erasing;
-    expect(checkConfig({ ...old, augment }, 'x')).toMatchObject({ batchOrder: 'shuffled', augment });
+    expect(checkConfig({ ...old, augment }, 'x')).toMatchObject({ batchOrder: 'shuffled', augment, balanceLoss: 0 });
   });
 
   it('one set of fixed views for every stage and seed; runs from before the view seed keep their seed\'s views', () => {

@@ -85,6 +85,21 @@ describe('training on real FER+ images', () => {
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
+  it('a run with the logit-adjusted loss keeps the epoch of best mean recall, not of best accuracy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'halfface-balance-run-'));
+    const config = smallConfig({ epochs: 3, limitTrain: 192, balanceLoss: 1 });
+    const logs: string[] = [];
+    const { state } = await train(config, dir, objectiveFor('baseline'), { log: (m) => logs.push(m), progress: false });
+    const epochs = readEpochs(dir);
+    const recalls = epochs.map((e) => e.validMeanRecall!);
+    expect(recalls.every((r) => r >= 0 && r <= 1)).toBe(true);
+    expect(state.bestMeanRecall).toBe(Math.max(...recalls));
+    const kept = epochs[state.bestEpoch];
+    expect(kept.validMeanRecall).toBe(state.bestMeanRecall);
+    expect(state.bestAccuracy).toBe(kept.validAccuracy);
+    expect(logs.at(-1)).toMatch(/best mean recall [\d.]+% \(valid accuracy [\d.]+%\) at epoch \d/);
+  });
+
   it('a --crop visible student trains and resumes on the rows it sees, at about half the FLOPs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'halfface-crop-run-'));
     const config = smallConfig({ epochs: 1, limitTrain: 128, limitValid: 64, crop: 'visible', architecture: 'student', initFrom: null });

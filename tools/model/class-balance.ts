@@ -58,10 +58,21 @@ export function classBalanceFor(tau: number, dataDir: string): ClassBalance | un
   return tau > 0 ? { tau, prior: trainingPrior(dataDir) } : undefined;
 }
 
+/**
+ * tau · log(prior), per class: what a post-hoc balance takes off the logits, and what the
+ * logit-adjusted loss (TrainConfig.balanceLoss) adds to them while training, so that the trained
+ * logits come out balanced. Pure.
+ */
+export function priorShift(balance: ClassBalance): Float32Array {
+  if (balance.prior.length !== NUM_CLASSES) throw new Error(`priorShift: expected ${NUM_CLASSES} prior values, got ${balance.prior.length}`);
+  return Float32Array.from(balance.prior, (p) => balance.tau * Math.log(p));
+}
+
 /** bias - tau · log(prior), per class. Pure. */
 export function balancedBias(bias: ArrayLike<number>, balance: ClassBalance): Float32Array {
-  if (bias.length !== NUM_CLASSES || balance.prior.length !== NUM_CLASSES) throw new Error(`balancedBias: expected ${NUM_CLASSES} biases and prior values, got ${bias.length} and ${balance.prior.length}`);
-  return Float32Array.from(bias, (b, c) => b - balance.tau * Math.log(balance.prior[c]));
+  if (bias.length !== NUM_CLASSES) throw new Error(`balancedBias: expected ${NUM_CLASSES} biases, got ${bias.length}`);
+  const shift = priorShift(balance);
+  return Float32Array.from(bias, (b, c) => b - shift[c]);
 }
 
 /** The `logits` Dense layer of a graph, looking into nested models (a flip-averaged graph holds its network as one). */

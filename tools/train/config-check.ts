@@ -7,6 +7,7 @@ import { LABEL_MODES, type LabelMode } from '../../src/core/labels.js';
 import { OCCLUSIONS, type Occlusion } from '../../src/core/occlusion.js';
 import type { AugmentConfig } from '../data/augment.js';
 import { BATCH_ORDERS, type BatchOrder } from '../data/batch-order.js';
+import { MAX_TAU } from '../model/class-balance.js';
 import { ARCHITECTURES, CROPS, MOUTH_SOURCES, type ArchitectureName, type Crop, type MouthSource } from '../model/architectures.js';
 import { FREEZE_MODES, STAGES, type FreezeMode, type Stage, type TrainConfig } from './config.js';
 
@@ -125,6 +126,7 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
   mouthFrom: choice<MouthSource>(MOUTH_SOURCES),
   // Read when called: config.ts and this module import each other (as stage does).
   freeze: (value, what) => choice<FreezeMode>(FREEZE_MODES)(value, what),
+  balanceLoss: number((n) => n >= 0 && n <= MAX_TAU, `a number from 0 (plain cross-entropy) to ${MAX_TAU} (1 divides out the training prior)`),
   threads: countOrZero,
   backend: text,
 };
@@ -136,8 +138,9 @@ export const CONFIG_CHECKS: { [K in keyof TrainConfig]-?: Check<TrainConfig[K]> 
 export function checkConfig(raw: unknown, where: string): TrainConfig {
   // Runs from before batch orders were shuffled; runs from before cached teacher views had none;
   // runs from before the mouth head had none; runs from before mouth branches had the plain head and froze nothing;
-  // runs from before the view seed drew their views from the run's seed; runs from before crops computed on every row.
-  const legacy: Partial<TrainConfig> = { batchOrder: 'shuffled', teacherViews: 0, mouthWeight: 0, mouthFrom: 'head', freeze: 'none', crop: 'none' };
+  // runs from before the view seed drew their views from the run's seed; runs from before crops computed on every row;
+  // runs from before the logit-adjusted loss trained on plain cross-entropy.
+  const legacy: Partial<TrainConfig> = { batchOrder: 'shuffled', teacherViews: 0, mouthWeight: 0, mouthFrom: 'head', freeze: 'none', crop: 'none', balanceLoss: 0 };
   const o = record(raw, where);
   const filled = { ...legacy, viewSeed: o.seed, ...o };
   try {

@@ -107,6 +107,15 @@ export interface TrainConfig {
    * the best model is then the epoch of best mean mouth r. `none`: everything trains.
    */
   freeze: FreezeMode;
+  /**
+   * Logit-adjusted loss (Menon et al., ICLR 2021): the labels' cross-entropy sees the logits plus
+   * tau · log prior (tools/model/class-balance.ts priorShift), during training only, so the network
+   * learns logits that already divide the training prior out to the power tau, with the gradient of
+   * the rare classes' faces, instead of a bias shifted after training (`--balance` of eval and
+   * export). 0 = plain cross-entropy, as every run before this key. The kd term and the triplet
+   * term are left as they are: they match the teacher, not the labels.
+   */
+  balanceLoss: number;
   /** XNNPACK threads on the wasm backend (0 = all cores). */
   threads: number;
   backend: string;
@@ -156,6 +165,7 @@ export function defaultConfig(stage: Stage, dataDir: string): TrainConfig {
     mouthWeight: 0,
     mouthFrom: 'head',
     freeze: 'none',
+    balanceLoss: 0,
     threads: 0,
     backend: 'auto',
   };

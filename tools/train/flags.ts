@@ -83,6 +83,10 @@ export const TRAIN_FLAGS: readonly TrainFlag[] = [
     help: `where the mouth head reads from: ${MOUTH_SOURCES.join(' | ')} (head: a Dense layer beside the classifier; blockN: a conv branch on conv block N's output)`,
   },
   {
+    flag: '--balance-loss', arg: '<tau>', kind: 'number', path: 'balanceLoss',
+    help: 'logit-adjusted loss for the rare expressions: the labels\' cross-entropy sees logits + tau log(prior) while training (0 = plain; 1 divides out the training prior)',
+  },
+  {
     flag: '--freeze', arg: '<what>', kind: 'text', path: 'freeze', stages: ['teacher', 'baseline', 'kd', 'triplet'],
     help: `${FREEZE_MODES.join(' | ')} (expression: only the mouth head learns; the class outputs stay exactly as in --init)`,
   },

@@ -12,10 +12,12 @@ export function crossEntropy(targets: tf.Tensor2D, logits: tf.Tensor2D): tf.Scal
 /**
  * Hinton et al. knowledge distillation: (1 - alpha) * CE(targets, student) +
  * alpha * T^2 * KL(softmax(teacher / T) || softmax(student / T)).
+ * `labelLogits`: what the labels' term sees instead of the student's logits (the logit-adjusted
+ * loss shifts them; the teacher's term always matches the student's own).
  */
-export function distillationLoss(targets: tf.Tensor2D, studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: number, alpha: number): tf.Scalar {
+export function distillationLoss(targets: tf.Tensor2D, studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: number, alpha: number, labelLogits = studentLogits): tf.Scalar {
   return tf.tidy(() => {
-    const hard = crossEntropy(targets, studentLogits);
+    const hard = crossEntropy(targets, labelLogits);
     const teacherSoft = tf.softmax(tf.div(teacherLogits, temperature));
     const kl = tf.mean(tf.sum(tf.mul(teacherSoft, tf.sub(tf.log(tf.add(teacherSoft, 1e-12)), tf.logSoftmax(tf.div(studentLogits, temperature)))), -1));
     return tf.add(tf.mul(hard, 1 - alpha), tf.mul(kl, alpha * temperature * temperature)) as tf.Scalar;

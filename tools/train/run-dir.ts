@@ -17,6 +17,8 @@ export interface TrainState {
   finished: boolean;
   /** Mouth-only runs (--freeze expression), which keep the epoch of best mean mouth r. */
   bestMouthPearson?: number;
+  /** Runs with the logit-adjusted loss (balanceLoss > 0), which keep the epoch of best mean per-class recall: what they train for. */
+  bestMeanRecall?: number;
 }
 
 export const INITIAL_STATE: TrainState = {
@@ -34,6 +36,8 @@ export interface EpochRecord {
   seconds: number;
   best: boolean;
   time: string;
+  /** Mean per-class recall on the validation split (runs from before it was recorded have none). */
+  validMeanRecall?: number;
   /** Runs with the mouth head: its loss alone (unweighted) and its validation Pearson r. */
   trainMouthLoss?: number;
   validMouthPearson?: number | null;

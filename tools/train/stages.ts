@@ -13,7 +13,7 @@ import type { Stage, TrainConfig } from './config.js';
 import { crossEntropy, distillationLoss, l2Normalise, mineBatchHard, pairwiseSquaredDistances, tripletLoss } from './losses.js';
 import { bestModelDir } from './run-dir.js';
 import { ensureTeacherCache, pinRunToCache } from './teacher-cache.js';
-import { calibrationFaces, classificationObjective, trainingOutputs, type Objective, type ObjectiveContext, type ObjectiveFactory } from './trainer.js';
+import { calibrationFaces, classificationObjective, labelLogitsFor, trainingOutputs, type Objective, type ObjectiveContext, type ObjectiveFactory } from './trainer.js';
 
 /**
  * The teacher with outputs [probabilities, logits, embedding], frozen: a run folder as trained, or
@@ -64,11 +64,12 @@ export async function teacherSignal(config: TrainConfig, trainSplit: LabelledSpl
 
 const kdObjective: ObjectiveFactory = async (config, trainSplit, context) => {
   const teacher = await teacherSignal(config, trainSplit, context);
+  const labelLogits = labelLogitsFor(config);
   return {
     loss: (model, batch, x, targets, outputs) => {
       const teacherLogits = teacher.logits(batch);
-      const [, logits] = trainingOutputs(model, x, outputs);
-      return distillationLoss(targets, logits as tf.Tensor2D, teacherLogits, config.kd.temperature, config.kd.alpha);
+      const logits = trainingOutputs(model, x, outputs)[1] as tf.Tensor2D;
+      return distillationLoss(targets, logits, teacherLogits, config.kd.temperature, config.kd.alpha, labelLogits(logits));
     },
     dispose: () => teacher.dispose(),
   };
@@ -76,6 +77,7 @@ const kdObjective: ObjectiveFactory = async (config, trainSplit, context) => {
 
 const tripletObjective: ObjectiveFactory = async (config, trainSplit, context) => {
   const teacher = await teacherSignal(config, trainSplit, context);
+  const labelLogits = labelLogitsFor(config);
   return {
     loss: (model, batch, x, targets, outputs) => {
       const teacherEmbedding = teacher.embeddings(batch);
@@ -93,7 +95,7 @@ const tripletObjective: ObjectiveFactory = async (config, trainSplit, context) =
       const pos = select(positive, teacherEmbedding);
       const neg = select(negative, embedding);
       const triplet = tripletLoss(embedding, pos as tf.Tensor2D, neg as tf.Tensor2D, config.triplet.margin, valid);
-      return tf.add(crossEntropy(targets, logits), tf.mul(triplet, config.triplet.weight)) as tf.Scalar;
+      return tf.add(crossEntropy(targets, labelLogits(logits)), tf.mul(triplet, config.triplet.weight)) as tf.Scalar;
     },
     dispose: () => teacher.dispose(),
   };
@@ -103,8 +105,9 @@ const tripletObjective: ObjectiveFactory = async (config, trainSplit, context) =
  * The frozen branches run in inference mode (BatchNorm on moving statistics, no dropout); only
  * the head sees training mode.
  */
-const concatObjective: ObjectiveFactory = async () => {
+const concatObjective: ObjectiveFactory = async (config) => {
   let features: tf.LayersModel | null = null;
+  const labelLogits = labelLogitsFor(config);
   return {
     loss: (model, _batch, x, targets) => {
       features ??= tf.model({ inputs: model.inputs, outputs: model.getLayer('embedding').output as tf.SymbolicTensor });
@@ -112,7 +115,7 @@ const concatObjective: ObjectiveFactory = async () => {
       for (const name of ['embedding_relu', 'dropout_embedding', 'logits']) {
         h = model.getLayer(name).apply(h, { training: true }) as tf.Tensor;
       }
-      return crossEntropy(targets, h as tf.Tensor2D);
+      return crossEntropy(targets, labelLogits(h as tf.Tensor2D));
     },
     dispose: () => {},
   };

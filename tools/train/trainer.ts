@@ -19,6 +19,7 @@ import { scoreModel } from '../eval/evaluate-model.js';
 import { predictedLabels } from '../eval/metrics.js';
 import { layersMouthPredictor, predictMouth, scoreMouth } from '../eval/mouth.js';
 import { buildConcatModel, buildModel, CONCAT_BRANCHES, hasMouthHead, isMouthLayer, MOUTH_LAYER, mouthSourceLayer, mouthSourceOf } from '../model/architectures.js';
+import { classBalanceFor, priorShift } from '../model/class-balance.js';
 import { innerNetwork } from '../model/flip-average.js';
 import { fileSaveHandler, loadModelFromDir, loadOptimizerState, saveOptimizerState } from '../model/file-io.js';
 import { fileFacts } from '../model/export.js';
@@ -69,13 +70,27 @@ export type ObjectiveFactory = (config: TrainConfig, trainSplit: LabelledSplit, 
 /** The model's outputs in training mode: those the trainer computed for this step, or a fresh pass. */
 export const trainingOutputs = (model: tf.LayersModel, x: tf.Tensor4D, outputs?: tf.Tensor[]) => outputs ?? (model.apply(x, { training: true }) as tf.Tensor[]);
 
-export const classificationObjective: ObjectiveFactory = async () => ({
-  loss: (model, _batch, x, targets, outputs) => {
-    const [, logits] = trainingOutputs(model, x, outputs);
-    return crossEntropy(targets, logits as tf.Tensor2D);
-  },
-  dispose: () => {},
-});
+/**
+ * The logits the labels' cross-entropy sees: with config.balanceLoss = tau > 0 the logit-adjusted
+ * loss's (logits + tau · log prior, the prior every class balance here uses), else the logits.
+ */
+export function labelLogitsFor(config: TrainConfig): (logits: tf.Tensor2D) => tf.Tensor2D {
+  const balance = classBalanceFor(config.balanceLoss, config.dataDir);
+  if (!balance) return (logits) => logits;
+  const shift = priorShift(balance);
+  return (logits) => tf.add(logits, tf.tensor1d(shift)) as tf.Tensor2D;
+}
+
+export const classificationObjective: ObjectiveFactory = async (config) => {
+  const labelLogits = labelLogitsFor(config);
+  return {
+    loss: (model, _batch, x, targets, outputs) => {
+      const [, logits] = trainingOutputs(model, x, outputs);
+      return crossEntropy(targets, labelLogits(logits as tf.Tensor2D));
+    },
+    dispose: () => {},
+  };
+};
 
 /** A batch of training faces as the trained network sees them, for calibrating unfolded BatchNorms. */
 export function calibrationFaces(split: LabelledSplit, occlusion: Occlusion, count = 256): tf.Tensor4D {
@@ -248,6 +263,14 @@ export async function evaluate(model: tf.LayersModel, split: LabelledSplit, conf
   return { metrics, loss: loss / Math.max(1, split.labels.length) };
 }
 
+/** The kept epoch in words: a balanced run (bestMeanRecall) kept it for its mean recall. */
+function bestLine(state: TrainState): string {
+  const accuracy = `valid accuracy ${(state.bestAccuracy * 100).toFixed(2)}%`;
+  return state.bestMeanRecall === undefined
+    ? `best ${accuracy} at epoch ${state.bestEpoch + 1}`
+    : `best mean recall ${(state.bestMeanRecall * 100).toFixed(2)}% (${accuracy}) at epoch ${state.bestEpoch + 1}`;
+}
+
 /**
  * Scores a concat model before its head has learned anything, when it is still the two students'
  * plain ensemble, and keeps it as epoch 0 of the run: training must beat the ensemble to replace
@@ -257,11 +280,12 @@ async function scoreStart(model: tf.LayersModel, valid: LabelledSplit, config: T
   const started = Date.now();
   const { metrics, loss } = await evaluate(model, valid, config);
   state.bestAccuracy = metrics.accuracy;
+  if (config.balanceLoss > 0) state.bestMeanRecall = metrics.meanRecall;
   await model.save(fileSaveHandler(runPaths(runDir).best));
   const seconds = (Date.now() - started) / 1000;
   // A start that died before its first checkpoint has already written this record.
   if (!readEpochs(runDir).some((e) => e.epoch === 0)) appendEpoch(runDir, {
-    epoch: 0, trainLoss: NaN, trainAccuracy: NaN, validAccuracy: metrics.accuracy, validLoss: loss,
+    epoch: 0, trainLoss: NaN, trainAccuracy: NaN, validAccuracy: metrics.accuracy, validLoss: loss, validMeanRecall: metrics.meanRecall,
     learningRate: learningRateAt(config, 0), imagesPerSecond: NaN, seconds, best: true, time: new Date().toISOString(),
   });
   log(`epoch 0 (the students' ensemble, before training): valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), valid loss ${loss.toFixed(4)}`);
@@ -311,7 +335,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
     state = { ...state, finished: false };
   }
   if (state?.finished) {
-    log(`${runDir} has already finished (best valid accuracy ${(state.bestAccuracy * 100).toFixed(2)}% at epoch ${state.bestEpoch + 1})`);
+    log(`${runDir} has already finished (${bestLine(state)})`);
     return { state, runDir };
   }
   if (trainsMouth(config) && config.stage === 'concat') throw new Error('the concat stage trains only a head on frozen students: it cannot learn the mouth head (drop --mouth-weight)');
@@ -468,12 +492,16 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       const { metrics, loss: validLoss } = await evaluate(model, valid, config);
       // The best model stays the best expression classifier; the mouth's scores are logged beside it.
       const mouthScore = trainsMouth(config) ? await evaluateMouth(model, valid, config) : null;
-      // A mouth-only run's class outputs never change: its best epoch is its best mouth.
+      // A mouth-only run's class outputs never change: its best epoch is its best mouth. A run with
+      // the logit-adjusted loss trades accuracy for the rare classes on purpose: its best epoch is
+      // its best mean recall.
+      const balanced = config.balanceLoss > 0;
       const improved = frozen
         ? (mouthScore?.meanPearson ?? -1) > (state.bestMouthPearson ?? -1)
-        : metrics.accuracy > state.bestAccuracy;
+        : balanced ? metrics.meanRecall > (state.bestMeanRecall ?? -1) : metrics.accuracy > state.bestAccuracy;
       if (improved) {
         if (frozen) state.bestMouthPearson = mouthScore?.meanPearson ?? -1;
+        if (balanced) state.bestMeanRecall = metrics.meanRecall;
         state.bestAccuracy = metrics.accuracy;
         state.bestEpoch = state.epoch;
         state.epochsWithoutImprovement = 0;
@@ -488,6 +516,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
         trainAccuracy: scored ? correct / scored : NaN,
         validAccuracy: metrics.accuracy,
         validLoss,
+        validMeanRecall: metrics.meanRecall,
         learningRate: learningRateAt(config, state.epoch + 1),
         imagesPerSecond: seen / seconds,
         seconds,
@@ -496,7 +525,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
         ...(mouthScore ? { trainMouthLoss: mouthBatches ? mouthLossSum / mouthBatches : NaN, validMouthPearson: mouthScore.meanPearson, validJawOpenPearson: mouthScore.jawOpen } : {}),
       });
       const mouthLine = mouthScore ? `, mouth r ${mouthScore.meanPearson?.toFixed(3) ?? '-'} (jawOpen ${mouthScore.jawOpen?.toFixed(3) ?? '-'})` : '';
-      log(`epoch ${state.epoch + 1}/${config.epochs}: train loss ${(lossSum / Math.max(1, seen)).toFixed(4)}, valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion})${mouthLine}, valid loss ${validLoss.toFixed(4)}${improved ? ' (best)' : ''}, ${seconds.toFixed(0)} s`);
+      log(`epoch ${state.epoch + 1}/${config.epochs}: train loss ${(lossSum / Math.max(1, seen)).toFixed(4)}, valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), mean recall ${(metrics.meanRecall * 100).toFixed(2)}%${mouthLine}, valid loss ${validLoss.toFixed(4)}${improved ? ' (best)' : ''}, ${seconds.toFixed(0)} s`);
       state.batch = 0;
       const stop = stoppedEarly(config, state);
       if (stop || state.epoch + 1 >= config.epochs) {
@@ -508,7 +537,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
       }
       await saveCheckpoint({ ...state, epoch: state.epoch + 1 });
     }
-    log(`done: best valid accuracy ${(state.bestAccuracy * 100).toFixed(2)}% at epoch ${state.bestEpoch + 1}; ${(state.trainSeconds / 60).toFixed(1)} min of training steps`);
+    log(`done: ${bestLine(state)}; ${(state.trainSeconds / 60).toFixed(1)} min of training steps`);
     return { state, runDir };
   } finally {
     held.forEach((h) => h.dispose());
