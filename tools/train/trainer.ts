@@ -288,7 +288,7 @@ async function scoreStart(model: tf.LayersModel, valid: LabelledSplit, config: T
     epoch: 0, trainLoss: NaN, trainAccuracy: NaN, validAccuracy: metrics.accuracy, validLoss: loss, validMeanRecall: metrics.meanRecall,
     learningRate: learningRateAt(config, 0), imagesPerSecond: NaN, seconds, best: true, time: new Date().toISOString(),
   });
-  log(`epoch 0 (the students' ensemble, before training): valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), valid loss ${loss.toFixed(4)}`);
+  log(`epoch 0 (the students' ensemble, before training): valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), mean recall ${(metrics.meanRecall * 100).toFixed(2)}%, valid loss ${loss.toFixed(4)}`);
 }
 
 /**
