@@ -54,7 +54,8 @@ describe('the prior and the shift', () => {
   it('parses tau and refuses what is not one', () => {
     expect(parseTau('0')).toBe(0);
     expect(parseTau('0.25')).toBe(0.25);
-    for (const bad of ['', 'half', '-0.1', '3', 'NaN']) expect(() => parseTau(bad)).toThrow(/--balance/);
+    expect(parseTau('-0.5')).toBe(-0.5);
+    for (const bad of ['', 'half', '-3', '3', 'NaN']) expect(() => parseTau(bad)).toThrow(/--balance/);
   });
 
   it('is the mean target per class, soft or one-hot, and refuses a class that never occurs', () => {
@@ -88,6 +89,9 @@ describe('a model with its prior shifted', () => {
     expectClose(after, expectedBalanced(before, balance), 1e-5);
     // disgust (prior 1%) gains against neutral (33%) on every face
     after.forEach((row, i) => expect(row[5] / row[0]).toBeGreaterThan(before[i][5] / before[i][0]));
+    // a negative tau puts the prior back: -0.6 returns to the model as it was
+    applyClassBalance(model, { tau: -0.6, prior: PRIOR });
+    expectClose(probabilitiesOf(model), before, 1e-5);
     model.dispose();
   });
 

@@ -47,7 +47,7 @@ runCli(async () => {
   const taus = String(o.balance).split(',').map(parseTau);
   const dataDir = resolveDataDir(o.data);
   const already = readExportInfo(modelDir)?.balance;
-  if (already && taus.some((t) => t > 0)) console.log(`note: ${modelDir} was exported with class balance tau ${already.tau}; --balance shifts it further`);
+  if (already && taus.some((t) => t !== 0)) console.log(`note: ${modelDir} was exported with class balance tau ${already.tau}; --balance shifts it further`);
   if (taus.length > 1) {
     const rows = await balanceSweep(modelDir, loadSplit(dataDir, split, labelMode), occlusion, trainingPrior(dataDir), taus);
     console.log(`model ${modelDir} on ${split} (${rows[0].n} images, ${occlusion} occlusion, ${labelMode} labels, backend ${backend.name}), class balance against the FER2013Train prior:`);

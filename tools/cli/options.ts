@@ -21,7 +21,7 @@ export function addScoringOptions(program: Command): Command {
 
 /** --balance: how much of the training class prior to divide out (tools/model/class-balance.ts). */
 export function addBalanceOption(program: Command, what: string): Command {
-  return program.option('--balance <tau>', `${what}: divide out the training class prior to this power, in the last layer (0: as trained; 1: a uniform prior; between: rarer expressions answered more often, at some accuracy)`, '0');
+  return program.option('--balance <tau>', `${what}: divide out the training class prior to this power, in the last layer (0: as trained; 1: a uniform prior; between: rarer expressions answered more often, at some accuracy; below 0: the prior put back, for a model trained with --balance-loss)`, '0');
 }
 
 /** A flag parser for counts: `--threads two` is refused by name, not turned into NaN. */

@@ -29,10 +29,14 @@ export interface ClassBalance {
   prior: readonly number[];
 }
 
+/**
+ * A negative tau multiplies the prior back in: the way back toward accuracy for a model trained
+ * with the logit-adjusted loss (--balance-loss), whose logits already have it divided out.
+ */
 export function parseTau(value: string): number {
   const tau = Number(value);
-  if (value.trim() === '' || !Number.isFinite(tau) || tau < 0 || tau > MAX_TAU) {
-    throw new Error(`--balance ${value}: expected a number from 0 (the model as trained) to ${MAX_TAU} (1 divides out the training prior)`);
+  if (value.trim() === '' || !Number.isFinite(tau) || Math.abs(tau) > MAX_TAU) {
+    throw new Error(`--balance ${value}: expected a number from -${MAX_TAU} to ${MAX_TAU} (0: the model as trained; 1 divides out the training prior; below 0 puts it back, for a model trained with --balance-loss)`);
   }
   return tau;
 }
@@ -55,7 +59,7 @@ export function trainingPrior(dataDir: string): number[] {
 
 /** The balance a `--balance TAU` flag asks for: undefined at tau 0 (the model as trained), so nothing is shifted or recorded. */
 export function classBalanceFor(tau: number, dataDir: string): ClassBalance | undefined {
-  return tau > 0 ? { tau, prior: trainingPrior(dataDir) } : undefined;
+  return tau !== 0 ? { tau, prior: trainingPrior(dataDir) } : undefined;
 }
 
 /**
