@@ -16,7 +16,8 @@ import { epochOrder } from '../data/batch-order.js';
 import { seededRandom } from '../data/random.js';
 import { makeViewBatch, viewAt } from '../data/views.js';
 import { scoreModel } from '../eval/evaluate-model.js';
-import { predictedLabels } from '../eval/metrics.js';
+import { percent } from '../eval/format.js';
+import { predictedLabels, type Metrics } from '../eval/metrics.js';
 import { layersMouthPredictor, predictMouth, scoreMouth } from '../eval/mouth.js';
 import { buildConcatModel, buildModel, CONCAT_BRANCHES, hasMouthHead, isMouthLayer, MOUTH_LAYER, mouthSourceLayer, mouthSourceOf } from '../model/architectures.js';
 import { classBalanceFor, priorShift } from '../model/class-balance.js';
@@ -265,11 +266,15 @@ export async function evaluate(model: tf.LayersModel, split: LabelledSplit, conf
 
 /** The kept epoch in words: a balanced run (bestMeanRecall) kept it for its mean recall. */
 function bestLine(state: TrainState): string {
-  const accuracy = `valid accuracy ${(state.bestAccuracy * 100).toFixed(2)}%`;
+  const accuracy = `valid accuracy ${percent(state.bestAccuracy)}`;
   return state.bestMeanRecall === undefined
     ? `best ${accuracy} at epoch ${state.bestEpoch + 1}`
-    : `best mean recall ${(state.bestMeanRecall * 100).toFixed(2)}% (${accuracy}) at epoch ${state.bestEpoch + 1}`;
+    : `best mean recall ${percent(state.bestMeanRecall)} (${accuracy}) at epoch ${state.bestEpoch + 1}`;
 }
+
+/** An epoch's validation scores in words, for its log line. */
+const validLine = (metrics: Metrics, config: TrainConfig) =>
+  `valid accuracy ${percent(metrics.accuracy)} (${config.occlusion}), mean recall ${percent(metrics.meanRecall)}`;
 
 /**
  * Scores a concat model before its head has learned anything, when it is still the two students'
@@ -288,7 +293,7 @@ async function scoreStart(model: tf.LayersModel, valid: LabelledSplit, config: T
     epoch: 0, trainLoss: NaN, trainAccuracy: NaN, validAccuracy: metrics.accuracy, validLoss: loss, validMeanRecall: metrics.meanRecall,
     learningRate: learningRateAt(config, 0), imagesPerSecond: NaN, seconds, best: true, time: new Date().toISOString(),
   });
-  log(`epoch 0 (the students' ensemble, before training): valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), mean recall ${(metrics.meanRecall * 100).toFixed(2)}%, valid loss ${loss.toFixed(4)}`);
+  log(`epoch 0 (the students' ensemble, before training): ${validLine(metrics, config)}, valid loss ${loss.toFixed(4)}`);
 }
 
 /**
@@ -525,7 +530,7 @@ export async function train(config: TrainConfig, runDir: string, objectiveFactor
         ...(mouthScore ? { trainMouthLoss: mouthBatches ? mouthLossSum / mouthBatches : NaN, validMouthPearson: mouthScore.meanPearson, validJawOpenPearson: mouthScore.jawOpen } : {}),
       });
       const mouthLine = mouthScore ? `, mouth r ${mouthScore.meanPearson?.toFixed(3) ?? '-'} (jawOpen ${mouthScore.jawOpen?.toFixed(3) ?? '-'})` : '';
-      log(`epoch ${state.epoch + 1}/${config.epochs}: train loss ${(lossSum / Math.max(1, seen)).toFixed(4)}, valid accuracy ${(metrics.accuracy * 100).toFixed(2)}% (${config.occlusion}), mean recall ${(metrics.meanRecall * 100).toFixed(2)}%${mouthLine}, valid loss ${validLoss.toFixed(4)}${improved ? ' (best)' : ''}, ${seconds.toFixed(0)} s`);
+      log(`epoch ${state.epoch + 1}/${config.epochs}: train loss ${(lossSum / Math.max(1, seen)).toFixed(4)}, ${validLine(metrics, config)}${mouthLine}, valid loss ${validLoss.toFixed(4)}${improved ? ' (best)' : ''}, ${seconds.toFixed(0)} s`);
       state.batch = 0;
       const stop = stoppedEarly(config, state);
       if (stop || state.epoch + 1 >= config.epochs) {
